@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { selectBackend, type BackendCandidate, type BackendName } from './backend.js';
+
+function fake(name: BackendName, outcome: 'ok' | 'missing' | 'throws', calls: string[]): BackendCandidate {
+  return {
+    name,
+    tfjsName: 'cpu',
+    probe: () => (outcome === 'missing' ? { available: false, reason: `${name} missing` } : { available: true }),
+    async activate() {
+      calls.push(name);
+      if (outcome === 'throws') throw new Error(`${name} failed to load`);
+      await tf.setBackend('cpu');
+    },
+  };
+}
+
+describe('selectBackend', () => {
+  const original = tf.getBackend();
+  afterAll(async () => {
+    await tf.setBackend(original);
+  });
+
+  it('tries node-gpu, node, wasm, cpu in that order and takes the first that loads', async () => {
+    const calls: string[] = [];
+    const choice = await selectBackend({
+      env: {},
+      candidates: [fake('node-gpu', 'missing', calls), fake('node', 'throws', calls), fake('wasm', 'ok', calls), fake('cpu', 'ok', calls)],
+    });
+    expect(choice.name).toBe('wasm');
+    expect(calls).toEqual(['node', 'wasm']);
+    expect(choice.attempts.map((a) => [a.name, a.ok])).toEqual([
+      ['node-gpu', false],
+      ['node', false],
+      ['wasm', true],
+    ]);
+    expect(choice.attempts[1].reason).toContain('node failed to load');
+  });
+
+  it('is forced by the option and by DIT_BACKEND, the option winning', async () => {
+    const calls: string[] = [];
+    const candidates = [fake('wasm', 'ok', calls), fake('cpu', 'ok', calls)];
+    expect((await selectBackend({ env: { DIT_BACKEND: 'cpu' }, candidates })).name).toBe('cpu');
+    const forced = await selectBackend({ env: { DIT_BACKEND: 'cpu' }, force: 'wasm', candidates });
+    expect(forced.name).toBe('wasm');
+    expect(forced.forced).toBe(true);
+  });
+
+  it('fails loudly when a forced backend cannot load, and on unknown names', async () => {
+    const candidates = [fake('node', 'missing', []), fake('cpu', 'ok', [])];
+    await expect(selectBackend({ force: 'node', candidates, env: {} })).rejects.toThrow(/backend 'node' was requested.*\n.*node missing/);
+    await expect(selectBackend({ env: { DIT_BACKEND: 'tpu' }, candidates })).rejects.toThrow(/DIT_BACKEND: unknown backend 'tpu'/);
+  });
+
+  it('on this machine skips native packages without their library and lands on wasm quietly', async () => {
+    const lines: string[] = [];
+    const choice = await selectBackend({ env: {}, log: (l) => lines.push(l) });
+    expect(['node-gpu', 'node', 'wasm']).toContain(choice.name);
+    expect(tf.getBackend()).toBe(choice.tfjsName);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`tfjs backend: ${choice.name}`);
+    const x = tf.tensor([1, 2, 3]);
+    const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.square(v)))(x);
+    expect(Array.from(await grad.data())).toEqual([2, 4, 6]);
+    tf.dispose([x, grad]);
+  });
+});

@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs-core';
+import './tfjs-setup.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** The backends @dit can run on, fastest first. */
+export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+
+/** Default preference order: native GPU, native CPU, WebAssembly (SIMD), plain JavaScript. */
+export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+
+/** One way of bringing a backend up: `probe` must not throw, `activate` may. */
+export interface BackendCandidate {
+  name: BackendName;
+  /** tfjs' own name for the registered backend. */
+  tfjsName: string;
+  /** Cheap check that the package and its native parts are present, without loading it. */
+  probe(): { available: boolean; reason?: string };
+  /** Loads the package, registers and selects the backend. */
+  activate(): Promise<void>;
+}
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface BackendChoice {
+  /** The backend in use. */
+  name: BackendName;
+  /** tfjs' name for it (`tf.getBackend()`). */
+  tfjsName: string;
+  /** Every candidate that was considered, in order, with why it was skipped. */
+  attempts: BackendAttempt[];
+  /** True when the choice came from `force` or `DIT_BACKEND`. */
+  forced: boolean;
+}
+
+export interface SelectBackendOptions {
+  /** Use exactly this backend (fails if it cannot load). Overrides `DIT_BACKEND`. */
+  force?: BackendName;
+  /** Preference order. Default {@link BACKEND_ORDER}. */
+  order?: readonly BackendName[];
+  /** Silence tfjs' own console advice (e.g. "install tfjs-node"). Default true. */
+  quiet?: boolean;
+  /** Receives one line describing the choice. Default: nothing is printed. */
+  log?: (line: string) => void;
+  /** Override the candidates (tests, exotic backends). */
+  candidates?: readonly BackendCandidate[];
+  /** Environment to read `DIT_BACKEND` from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+const requireHere = createRequire(import.meta.url);
+
+function packageDir(pkg: string): string | undefined {
+  try {
+    return dirname(requireHere.resolve(`${pkg}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** tfjs-node keeps its addon in lib/napi-v<N>/tfjs_binding.node, written by its install script. */
+function hasNativeBinding(dir: string): boolean {
+  const lib = join(dir, 'lib');
+  if (!existsSync(lib)) return false;
+  return readdirSync(lib).some((sub) => existsSync(join(lib, sub, 'tfjs_binding.node')));
+}
+
+function nativeCandidate(name: 'node-gpu' | 'node', pkg: string): BackendCandidate {
+  return {
+    name,
+    tfjsName: 'tensorflow',
+    probe() {
+      const dir = packageDir(pkg);
+      if (!dir) return { available: false, reason: `${pkg} is not installed` };
+      if (!hasNativeBinding(dir)) {
+        return {
+          available: false,
+          reason: `${pkg} is installed but its native library is missing (its install script did not run or could not download libtensorflow)`,
+        };
+      }
+      return { available: true };
+    },
+    async activate() {
+      await import(/* @vite-ignore */ pkg);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but the 'tensorflow' backend did not initialise`);
+    },
+  };
+}
+
+function wasmDistDir(): string {
+  const dir = packageDir('@tensorflow/tfjs-backend-wasm');
+  if (!dir) throw new Error('@tensorflow/tfjs-backend-wasm is not installed');
+  return join(dir, 'dist') + '/';
+}
+
+const wasmCandidate: BackendCandidate = {
+  name: 'wasm',
+  tfjsName: 'wasm',
+  probe() {
+    return packageDir('@tensorflow/tfjs-backend-wasm')
+      ? { available: true }
+      : { available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
+  },
+  async activate() {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(wasmDistDir());
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  },
+};
+
+const cpuCandidate: BackendCandidate = {
+  name: 'cpu',
+  tfjsName: 'cpu',
+  probe: () => ({ available: true }),
+  async activate() {
+    if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+  },
+};
+
+/** The built-in candidates, in {@link BACKEND_ORDER}. */
+export const DEFAULT_CANDIDATES: readonly BackendCandidate[] = [
+  nativeCandidate('node-gpu', '@tensorflow/tfjs-node-gpu'),
+  nativeCandidate('node', '@tensorflow/tfjs-node'),
+  wasmCandidate,
+  cpuCandidate,
+];
+
+function parseBackendName(value: string, source: string): BackendName {
+  const name = value.trim().toLowerCase();
+  if ((BACKEND_ORDER as readonly string[]).includes(name)) return name as BackendName;
+  throw new Error(`${source}: unknown backend '${value}'; expected one of ${BACKEND_ORDER.join(', ')}`);
+}
+
+/**
+ * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, tfjs-node, wasm, cpu.
+ * `force` (or the `DIT_BACKEND` environment variable) selects one backend and fails loudly if it
+ * cannot load. A native package that is installed without its native library is skipped quietly.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
+  const env = options.env ?? process.env;
+  const quiet = options.quiet ?? true;
+  if (quiet) tf.env().set('PROD', true);
+  const candidates = options.candidates ?? DEFAULT_CANDIDATES;
+  const forcedName = options.force ?? (env.DIT_BACKEND ? parseBackendName(env.DIT_BACKEND, 'DIT_BACKEND') : undefined);
+  const order = forcedName ? [forcedName] : (options.order ?? BACKEND_ORDER);
+  const attempts: BackendAttempt[] = [];
+  for (const name of order) {
+    const candidate = candidates.find((c) => c.name === name);
+    if (!candidate) {
+      attempts.push({ name, ok: false, reason: 'no such candidate' });
+      continue;
+    }
+    const probe = candidate.probe();
+    if (!probe.available) {
+      attempts.push({ name, ok: false, reason: probe.reason });
+      continue;
+    }
+    try {
+      await candidate.activate();
+      attempts.push({ name, ok: true });
+      const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName) };
+      options.log?.(describeBackendChoice(choice));
+      return choice;
+    } catch (error) {
+      attempts.push({ name, ok: false, reason: (error as Error).message });
+    }
+  }
+  const detail = attempts.map((a) => `  ${a.name}: ${a.reason}`).join('\n');
+  throw new Error(
+    forcedName
+      ? `backend '${forcedName}' was requested (${options.force ? 'force option' : 'DIT_BACKEND'}) but could not be used:\n${detail}`
+      : `no tfjs backend could be used:\n${detail}`,
+  );
+}
+
+/** One human line: which backend runs and why the faster ones were skipped. */
+export function describeBackendChoice(choice: BackendChoice): string {
+  const skipped = choice.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
+  const how = choice.forced ? ' (forced)' : '';
+  return `tfjs backend: ${choice.name}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+}

@@ -1,0 +1,30 @@
+import './tfjs-setup.js';
+
+export {
+  selectBackend,
+  describeBackendChoice,
+  BACKEND_ORDER,
+  DEFAULT_CANDIDATES,
+  type BackendName,
+  type BackendCandidate,
+  type BackendAttempt,
+  type BackendChoice,
+  type SelectBackendOptions,
+} from './backend.js';
+export { Rng, toRng, type RngLike, type RngState } from './rng.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
+export { tensorFromData, tensorToWrite } from './tensor-data.js';
+export { SafetensorsError } from './safetensors/errors.js';
+export {
+  type SafetensorsDtype,
+  DTYPE_BYTES,
+  f16ToF32,
+  f32ToF16,
+  bf16ToF32,
+  f32ToBf16,
+} from './safetensors/dtypes.js';
+export { SafetensorsFile, parseHeader, MAX_HEADER_BYTES, type TensorInfo, type TensorData, type TensorSource } from './safetensors/reader.js';
+export { ShardedSafetensors } from './safetensors/sharded.js';
+export { writeSafetensors, type TensorToWrite, type WriteSafetensorsOptions } from './safetensors/writer.js';
+export { openSafetensors, readAllTensors } from './safetensors/open.js';

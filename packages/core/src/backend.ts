@@ -3,6 +3,7 @@ import './tfjs-setup.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { enableWasmThreads } from './wasm-threads.js';
 
 /** The backends @dit can run on, fastest first. */
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -18,7 +19,7 @@ export interface BackendCandidate {
   /** Cheap check that the package and its native parts are present, without loading it. */
   probe(): { available: boolean; reason?: string };
   /** Loads the package, registers and selects the backend. */
-  activate(): Promise<void>;
+  activate(options: { threads: number }): Promise<void>;
 }
 
 export interface BackendAttempt {
@@ -49,7 +50,12 @@ export interface SelectBackendOptions {
   log?: (line: string) => void;
   /** Override the candidates (tests, exotic backends). */
   candidates?: readonly BackendCandidate[];
-  /** Environment to read `DIT_BACKEND` from. Default `process.env`. */
+  /**
+   * wasm worker threads; 1 runs single-threaded. Default: `DIT_WASM_THREADS`, else 1.
+   * Threads must be chosen before the wasm backend first initialises in a process.
+   */
+  threads?: number;
+  /** Environment to read `DIT_BACKEND` and `DIT_WASM_THREADS` from. Default `process.env`. */
   env?: Record<string, string | undefined>;
 }
 
@@ -106,9 +112,10 @@ const wasmCandidate: BackendCandidate = {
       ? { available: true }
       : { available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
   },
-  async activate() {
+  async activate({ threads }) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDistDir());
+    if (threads > 1) enableWasmThreads(packageDir('@tensorflow/tfjs-backend-wasm')!, threads, wasm.setThreadsCount);
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
   },
 };
@@ -144,6 +151,10 @@ function parseBackendName(value: string, source: string): BackendName {
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const env = options.env ?? process.env;
   const quiet = options.quiet ?? true;
+  const threads = options.threads ?? Number(env.DIT_WASM_THREADS ?? 1);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`${options.threads !== undefined ? 'threads option' : 'DIT_WASM_THREADS'}: expected a positive integer, got ${threads}`);
+  }
   if (quiet) tf.env().set('PROD', true);
   const candidates = options.candidates ?? DEFAULT_CANDIDATES;
   const forcedName = options.force ?? (env.DIT_BACKEND ? parseBackendName(env.DIT_BACKEND, 'DIT_BACKEND') : undefined);
@@ -161,7 +172,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      await candidate.activate();
+      await candidate.activate({ threads });
       attempts.push({ name, ok: true });
       const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName) };
       options.log?.(describeBackendChoice(choice));

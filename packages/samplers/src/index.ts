@@ -5,6 +5,7 @@ export { euler } from './euler.js';
 export { midpoint } from './midpoint.js';
 export { heun } from './heun.js';
 export { rk4 } from './rk4.js';
+export { rk4Original } from './rk4-original.js';
 export { dpmSolver2M } from './dpm-solver-2m.js';
 export { defineSampler, type DefineSamplerOptions } from './define-sampler.js';
 export {

@@ -10,7 +10,7 @@ afterEach(() => {
 
 describe('sampler registry', () => {
   it('holds the built-ins by name', () => {
-    expect(listSamplers().slice(0, 5)).toEqual(['euler', 'midpoint', 'heun', 'rk4', 'dpm-solver++2m']);
+    expect(listSamplers().slice(0, 6)).toEqual(['euler', 'midpoint', 'heun', 'rk4', 'rk4-original', 'dpm-solver++2m']);
     expect(getSampler('rk4')).toBe(rk4);
   });
 

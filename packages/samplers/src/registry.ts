@@ -3,10 +3,11 @@ import { euler } from './euler.js';
 import { heun } from './heun.js';
 import { midpoint } from './midpoint.js';
 import { rk4 } from './rk4.js';
+import { rk4Original } from './rk4-original.js';
 import type { Sampler } from './types.js';
 
 /** The samplers every name lookup starts with. */
-export const BUILT_IN_SAMPLERS: readonly Sampler[] = [euler, midpoint, heun, rk4, dpmSolver2M];
+export const BUILT_IN_SAMPLERS: readonly Sampler[] = [euler, midpoint, heun, rk4, rk4Original, dpmSolver2M];
 
 const registry = new Map<string, Sampler>(BUILT_IN_SAMPLERS.map((sampler) => [sampler.name, sampler]));
 

@@ -194,7 +194,7 @@ describe('sample', () => {
   it('names the option at fault', async () => {
     const noise = tf.zeros([2, 3]);
     const cond = tf.zeros([2, 4]);
-    await expect(sample({ velocity: textVelocity, noise, cond, sampler: 'nope' })).rejects.toThrow(/unknown sampler 'nope'; registered samplers: euler, midpoint, heun, rk4, dpm-solver\+\+2m/);
+    await expect(sample({ velocity: textVelocity, noise, cond, sampler: 'nope' })).rejects.toThrow(/unknown sampler 'nope'; registered samplers: euler, midpoint, heun, rk4, rk4-original, dpm-solver\+\+2m/);
     await expect(sample({ velocity: textVelocity, noise, cond: tf.zeros([3, 4]) })).rejects.toThrow(/cond has batch 3, but the noise has batch 2/);
     await expect(sample({ velocity: textVelocity, noise, cond, uncond: tf.zeros([2, 5]) })).rejects.toThrow(/uncond \[2, 5\] must have the shape of cond \[2, 4\]/);
     await expect(sample({ velocity: (x) => tf.zeros([x.shape[0], 7]), noise, cond, guidanceScale: 1 })).rejects.toThrow(/velocity returned \[2, 7\] for x \[2, 3\]/);

@@ -1,0 +1,55 @@
+import { readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { listCheckpoints } from './list.js';
+
+export interface RetentionOptions {
+  /** Folder holding the checkpoints. */
+  dir: string;
+  /** Keep this many most recent checkpoints. Default 3. */
+  keepLast?: number;
+  /** Also keep, for good, every checkpoint taken at the end of an epoch that is a multiple of this. Default none. */
+  keepEvery?: number;
+  /** Names never removed (the checkpoint just written). */
+  protect?: readonly string[];
+}
+
+export const RETENTION_DEFAULTS = { keepLast: 3 } as const;
+
+/** Deletes the checkpoints retention does not keep; returns their names. */
+export async function applyRetention(options: RetentionOptions): Promise<string[]> {
+  const { dir, keepLast = RETENTION_DEFAULTS.keepLast, keepEvery, protect = [] } = options;
+  if (!Number.isInteger(keepLast) || keepLast < 1) throw new Error(`keepLast must be an integer >= 1, got ${keepLast}`);
+  if (keepEvery !== undefined && !(Number.isInteger(keepEvery) && keepEvery >= 1)) throw new Error(`keepEvery must be an integer >= 1, got ${keepEvery}`);
+  const all = await listCheckpoints(dir);
+  const recent = new Set(all.slice(-keepLast).map((c) => c.name));
+  const removed: string[] = [];
+  for (const checkpoint of all) {
+    const epoch = checkpoint.state.completedEpoch;
+    const milestone = keepEvery !== undefined && epoch !== null && epoch % keepEvery === 0;
+    if (recent.has(checkpoint.name) || milestone || protect.includes(checkpoint.name)) continue;
+    await rm(checkpoint.path, { recursive: true, force: true });
+    removed.push(checkpoint.name);
+  }
+  return removed;
+}
+
+/** Removes temporary folders left by checkpoint writes of processes that no longer run. */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const stale = (await readdir(dir)).filter((name) => name.startsWith('.tmp-') && !writerIsAlive(name));
+  await Promise.all(stale.map((name) => rm(join(dir, name), { recursive: true, force: true })));
+  return stale;
+}
+
+/** Temporary folders are named `.tmp-<name>-<pid>-<random>`. */
+function writerIsAlive(name: string): boolean {
+  const pid = Number(name.split('-').at(-2));
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,53 @@
+// @dit/core registers tfjs' gradients and chained ops (its union-package import).
+import '@dit/core';
+
+export { train, type TrainResult } from './trainer.js';
+export { TRAIN_DEFAULTS, type TrainOptions } from './options.js';
+export type { TrainCallbacks, StepInfo, EpochInfo, PhaseInfo, CheckpointEvent, SampleEvent } from './events.js';
+export { NonFiniteError } from './errors.js';
+export {
+  originalSchedule,
+  originalScheduleAsLogged,
+  scaleSchedule,
+  validateSchedule,
+  phaseIndexAt,
+  phaseLength,
+  PHASE_DEFAULTS,
+  type Phase,
+  type ScaleScheduleOptions,
+} from './phases.js';
+export { learningRateAt, resolveLrSchedule, LR_DEFAULTS, type LrSchedule, type LrScheduleInput, type LrUnit, type LearningRateAtOptions } from './schedule/lr.js';
+export { AdamW, ADAMW_DEFAULTS, type AdamWOptions } from './optim/adamw.js';
+export { AdamW8bit, ADAMW_8BIT_DEFAULTS, type AdamW8bitOptions } from './optim/adamw-8bit.js';
+export { createOptimizer, OPTIMIZER_DEFAULTS, type OptimizerOptions } from './optim/create.js';
+export type { Optimizer, OptimizerKind, OptimizerMeta, OptimizerSnapshot } from './optim/optimizer.js';
+export { dynamicQuantileMap } from './optim/quantile-map.js';
+export { Ema, EMA_DEFAULTS, type EmaOptions, type EmaMeta } from './ema.js';
+export { clipGradNorm, globalNorm, type ClipGradNormOptions, type ClipGradNormResult } from './clip.js';
+export { GradientAccumulator, microBatchSizes } from './accumulate.js';
+export { computeGradients, type ComputeGradientsOptions, type ComputedGradients } from './train-step.js';
+export { saveCheckpoint, checkpointName, CheckpointWriteError, type SaveCheckpointOptions } from './checkpoint/save.js';
+export { restoreCheckpoint, readCheckpointState, CheckpointMismatchError, type RestoreCheckpointOptions } from './checkpoint/load.js';
+export { listCheckpoints, latestCheckpoint, type CheckpointInfo } from './checkpoint/list.js';
+export { applyRetention, removeStaleTemporaries, RETENTION_DEFAULTS, type RetentionOptions } from './checkpoint/retention.js';
+export {
+  CHECKPOINT_FILES,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  modelConfigDifferences,
+  type TrainState,
+  type TrainPosition,
+  type CheckpointReason,
+  type CheckpointConfig,
+} from './checkpoint/state.js';
+export { CsvLog, CSV_LOG_HEADER, type CsvLogRow, type OpenCsvLogOptions } from './logs/csv-log.js';
+export { JsonlLog, lossByTimestepBin, type StepRecord, type EventRecord, type JsonlRecord } from './logs/jsonl-log.js';
+export { TrainProgress, type TrainProgressOptions, type ProgressUpdate } from './logs/progress.js';
+export { formatPythonFloat } from './logs/python-float.js';
+export { planMemory, parseByteSize, describePlan, formatBytes, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
+export { stopOnSignals, StopRequest, STOP_ON_SIGNALS_DEFAULTS, type StopHandle, type StopOnSignalsOptions } from './signals.js';
+export { overfit, OVERFIT_DEFAULTS, type OverfitOptions, type OverfitResult } from './overfit.js';
+export { VALIDATION_DEFAULTS, sampleImage, validationNoise, type ValidationOptions, type ValidationPrompt } from './validation.js';
+export { phaseBuckets, type TrainingDataset, type TrainingBatch } from './dataset.js';
+export { InMemoryDataset, type InMemoryEntry, type ShapedArray } from './in-memory-dataset.js';
+export type { NamedVariables, NamedTensors } from './types.js';

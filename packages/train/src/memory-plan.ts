@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { estimateMemory, WASM_HEAP_BYTES } from '@dit/model';
+
+/** The model package's estimate: peak bytes of a forward (or training step) at one batch and latent size. */
+export type EstimateMemory = (
+  config: Readonly<Record<string, number>>,
+  options: { batch: number; height: number; width: number; training: boolean; checkpointing: boolean },
+) => number;
+
+/**
+ * @dit/model's `estimateMemory` for a training run: parameters, gradients, activations, plus
+ * `stateCopies` parameter-sized tensors the trainer keeps on the backend (AdamW's two moments,
+ * one more for an EMA; the 8-bit optimiser's moments live in JavaScript memory, not the backend's).
+ */
+export function modelMemoryEstimate(options: { stateCopies: number }): EstimateMemory {
+  return (config, shape) => estimateMemory(config, { ...shape, optimizerStates: options.stateCopies }).totalBytes;
+}
+
+export interface PlanMemoryOptions {
+  /** The model's architecture. */
+  config: Readonly<Record<string, number>>;
+  batchSize: number;
+  /** Latent sizes the data holds (the largest decides). */
+  latentSizes: readonly { height: number; width: number }[];
+  /** '16GB', '12 GiB', '800MB' or bytes. Without one, nothing is chosen automatically. */
+  budget?: string | number;
+  /** Fixed micro-batch size (otherwise chosen). */
+  microBatch?: number;
+  /** Fixed checkpointing choice (otherwise chosen). */
+  checkpointing?: boolean;
+  estimate: EstimateMemory;
+  /** Backend the run uses. Default the active one; on 'wasm' plans also respect its 4 GiB heap (90% usable). */
+  backend?: string;
+}
+
+export interface MemoryPlan {
+  microBatch: number;
+  checkpointing: boolean;
+  /** Estimated peak bytes of one training step at the largest latent size. */
+  peakBytes: number;
+  /** The limit planned for: the budget, or the wasm heap when that is smaller; null without either. */
+  budgetBytes: number | null;
+  /** What set `budgetBytes`. */
+  limit: 'budget' | 'wasm-heap' | null;
+  /** Latent height x width the estimate is for. */
+  largest: { height: number; width: number };
+  /** True when micro-batch or checkpointing were chosen to fit the budget. */
+  automatic: boolean;
+  batchSize: number;
+  backend: string;
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** '16GB' -> 16e9, '16GiB' -> 16 * 2^30; a number is taken as bytes. Throws naming the field. */
+export function parseByteSize(value: string | number, field = 'memoryBudget'): number {
+  if (typeof value === 'number') {
+    if (!(value > 0) || !Number.isFinite(value)) throw new Error(`${field} must be a positive number of bytes, got ${value}`);
+    return value;
+  }
+  const match = /^\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = match ? (match[2] || 'b').toLowerCase() : '';
+  if (!match || !(unit in UNITS) || !(Number(match[1]) > 0)) {
+    throw new Error(`${field} must look like '16GB', '12GiB' or '800MB', got ${JSON.stringify(value)}`);
+  }
+  return Number(match[1]) * UNITS[unit];
+}
+
+/**
+ * Chooses how a batch is run: the largest micro-batch (fewest accumulation passes) whose
+ * training step fits the budget, without gradient checkpointing when that fits, with it
+ * otherwise. Without a budget the given (or default) settings are only estimated.
+ */
+export function planMemory(options: PlanMemoryOptions): MemoryPlan {
+  const { config, batchSize, estimate } = options;
+  if (options.latentSizes.length === 0) throw new Error('latentSizes must not be empty');
+  const largest = options.latentSizes.reduce((a, b) => (b.height * b.width > a.height * a.width ? b : a));
+  const peak = (microBatch: number, checkpointing: boolean) => estimate(config, { batch: microBatch, ...largest, training: true, checkpointing });
+  const backend = options.backend ?? tf.getBackend() ?? 'unknown';
+  const budget = options.budget === undefined ? null : parseByteSize(options.budget);
+  const heap = backend === 'wasm' ? 0.9 * WASM_HEAP_BYTES : null;
+  const limit = heap !== null && (budget === null || heap < budget) ? 'wasm-heap' : budget !== null ? 'budget' : null;
+  const budgetBytes = limit === 'wasm-heap' ? heap : budget;
+  const configured = { microBatch: options.microBatch ?? batchSize, checkpointing: options.checkpointing ?? false };
+  const configuredPeak = peak(configured.microBatch, configured.checkpointing);
+  // Without a budget, the configured settings stand unless they overflow the wasm heap.
+  if (budgetBytes === null || (budget === null && configuredPeak <= budgetBytes)) {
+    return { ...configured, peakBytes: configuredPeak, budgetBytes, limit, largest, automatic: false, batchSize, backend };
+  }
+  const microBatches = options.microBatch !== undefined ? [options.microBatch] : descendingMicroBatches(batchSize);
+  const checkpointings = options.checkpointing !== undefined ? [options.checkpointing] : [false, true];
+  let smallest = Infinity;
+  for (const microBatch of microBatches) {
+    for (const checkpointing of checkpointings) {
+      const peakBytes = peak(microBatch, checkpointing);
+      smallest = Math.min(smallest, peakBytes);
+      if (peakBytes <= budgetBytes) return { microBatch, checkpointing, peakBytes, budgetBytes, limit, largest, automatic: true, batchSize, backend };
+    }
+  }
+  const what = limit === 'wasm-heap' ? `the wasm backend's heap (${formatBytes(budgetBytes)} usable; a native backend has no such cap)` : `memoryBudget ${formatBytes(budgetBytes)}`;
+  throw new Error(
+    `${what} is too small: the smallest setting tried needs ${formatBytes(smallest)} ` +
+      `for latents ${largest.height}x${largest.width} (micro-batch ${microBatches[microBatches.length - 1]}, checkpointing ${checkpointings.includes(true) ? 'on' : 'off'})`,
+  );
+}
+
+/** batch, then halving (rounded up) down to 1: 8 -> 8, 4, 2, 1. */
+function descendingMicroBatches(batchSize: number): number[] {
+  const sizes: number[] = [];
+  for (let size = batchSize; size >= 1; size = size === 1 ? 0 : Math.ceil(size / 2)) sizes.push(size);
+  return sizes;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** One line for the log: what was estimated and chosen. */
+export function describePlan(plan: MemoryPlan): string {
+  const accumulation = Math.ceil(plan.batchSize / plan.microBatch);
+  const limit = plan.limit === 'wasm-heap' ? `${formatBytes(plan.budgetBytes!)} usable wasm heap` : `${formatBytes(plan.budgetBytes!)} budget`;
+  const how = plan.automatic ? `chosen for the ${limit}` : 'as configured';
+  return (
+    `memory: estimated peak ${formatBytes(plan.peakBytes)} per training step on ${plan.backend} ` +
+    `(latents ${plan.largest.height}x${plan.largest.width}, batch ${plan.batchSize} as ${accumulation} x micro-batch ${plan.microBatch}, ` +
+    `gradient checkpointing ${plan.checkpointing ? 'on' : 'off'}; ${how})`
+  );
+}

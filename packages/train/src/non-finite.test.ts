@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readAllTensors, silentLogger } from '@dit/core';
+import { SingleStreamDiTV2 } from '@dit/model';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpointState } from './checkpoint/load.js';
+import { NonFiniteError } from './errors.js';
+import { InMemoryDataset, type InMemoryEntry } from './in-memory-dataset.js';
+import { originalSchedule, scaleSchedule } from './phases.js';
+import { flowerEntries, TINY_PIXEL_CONFIG } from './test-support/flowers.js';
+import { train } from './trainer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'dit-train-nan-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let poisoned: InMemoryDataset;
+beforeAll(async () => {
+  const entries: InMemoryEntry[] = await flowerEntries({ size: 8 });
+  const latents = entries[5].latents as { data: Float32Array; shape: number[] };
+  latents.data[7] = Number.NaN;
+  poisoned = new InMemoryDataset(entries);
+});
+
+const schedule = scaleSchedule(originalSchedule, { epochs: 3 });
+
+describe('non-finite loss', () => {
+  it("'stop' saves the last good state and names the step and phase", async () => {
+    const model = new SingleStreamDiTV2({ ...TINY_PIXEL_CONFIG, seed: 4 });
+    const outputDir = join(root, 'stop');
+    let lastGood = new Map<string, Float32Array>(model.namedVariables().map(({ name, variable }) => [name, variable.dataSync().slice() as Float32Array]));
+    const attempt = train({
+      model,
+      dataset: poisoned,
+      schedule,
+      outputDir,
+      batchSize: 4,
+      logger: silentLogger,
+      progress: false,
+      onStep: () => {
+        lastGood = new Map(model.namedVariables().map(({ name, variable }) => [name, variable.dataSync().slice() as Float32Array]));
+      },
+    });
+    const error = (await attempt.catch((e: unknown) => e)) as NonFiniteError;
+    expect(error).toBeInstanceOf(NonFiniteError);
+    expect(error.message).toMatch(/^non-finite loss \(NaN\) at step \d+ \(epoch 0, batch \d\) in phase 'mse-flip'; saved the last good state to .*checkpoints/);
+    const state = await readCheckpointState(error.details.checkpoint);
+    expect(state.reason).toBe('non-finite');
+    expect(state.position.globalStep).toBe(error.details.step - 1);
+    // The checkpoint holds the weights before the failed step (in PyTorch layout, hence the transpose check by name).
+    const saved = await readAllTensors(join(error.details.checkpoint, 'model.safetensors'));
+    const bias = 'blocks.0.qkv.bias';
+    expect(saved.tensors.get(bias)!.data).toEqual(lastGood.get(bias));
+    model.dispose();
+  });
+
+  it("'skip' skips and counts the bad steps and finishes with finite weights", async () => {
+    const model = new SingleStreamDiTV2({ ...TINY_PIXEL_CONFIG, seed: 4 });
+    const outputDir = join(root, 'skip');
+    const result = await train({ model, dataset: poisoned, schedule, outputDir, batchSize: 4, nonFinite: 'skip', logger: silentLogger, progress: false });
+    // One of the two batches of every epoch holds the poisoned entry.
+    expect(result.skippedSteps).toBe(3);
+    expect(result.position.globalStep).toBe(6);
+    for (const { variable } of model.namedVariables()) expect(tf.all(tf.isFinite(variable)).dataSync()[0]).toBe(1);
+    const records = readFileSync(join(outputDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'step');
+    expect(records.filter((r) => r.skipped).length).toBe(3);
+    expect(readFileSync(join(outputDir, 'log.csv'), 'utf8').split('\n').filter((row) => row.includes(',nan,')).length).toBe(3);
+    const strict = train({ model, dataset: poisoned, schedule, outputDir: join(root, 'skip-limit'), batchSize: 4, nonFinite: 'skip', maxSkippedSteps: 1, logger: silentLogger, progress: false });
+    await expect(strict).rejects.toThrow(/more than maxSkippedSteps 1 skipped/);
+    model.dispose();
+  });
+});

@@ -1,0 +1,119 @@
+import { consoleLogger, type Logger } from '@dit/core';
+import type { SingleStreamDiTV2 } from '@dit/model';
+import type { TrainingDataset } from './dataset.js';
+import type { TrainCallbacks } from './events.js';
+import type { EstimateMemory } from './memory-plan.js';
+import type { OptimizerOptions } from './optim/create.js';
+import { validateSchedule, type Phase } from './phases.js';
+import type { ValidationOptions } from './validation.js';
+
+export interface TrainOptions extends TrainCallbacks {
+  model: SingleStreamDiTV2;
+  /** A `CachedDataset` opened without `latentTransform` or `textDropout` (each phase sets those), or any `TrainingDataset`. */
+  dataset: TrainingDataset;
+  /** Phases to run, e.g. `originalSchedule` or `scaleSchedule(originalSchedule, { epochs: 6 })`. */
+  schedule: readonly Phase[];
+  /** Receives checkpoints/, samples/, final/, log.csv and log.jsonl. */
+  outputDir: string;
+  /** Seeds batch order, noise, timesteps, text dropout and flips. Default 0. */
+  seed?: number;
+  /** Samples per optimiser step. Default 8 (SPEC section 5). */
+  batchSize?: number;
+  /** Samples per forward/backward pass (gradients are accumulated to the batch). Default: batchSize, or the memory plan's choice. */
+  microBatch?: number;
+  /** Memory to fit into, e.g. '16GB' or bytes: picks micro-batch size and checkpointing. Default none. */
+  memoryBudget?: string | number;
+  /** Peak-memory estimate used by the memory plan. Default: @dit/model's `estimateMemory`. */
+  estimateMemory?: EstimateMemory;
+  /** Recompute block activations in the backward pass. Default: the model's setting, or the memory plan's choice. */
+  gradientCheckpointing?: boolean;
+  optimizer?: OptimizerOptions;
+  /** Clip gradients to this global L2 norm; null disables. Default 1 (SPEC section 6). */
+  maxGradNorm?: number | null;
+  /** Checkpoint after epochs that are multiples of this (and at every phase end). Default 10. */
+  checkpointEvery?: number;
+  /** Keep this many most recent checkpoints. Default 3. */
+  keepLast?: number;
+  /** Also keep checkpoints of epochs that are multiples of this, for good. Default none. */
+  keepEvery?: number;
+  /**
+   * false: start a new run (refused when outputDir already has checkpoints). true: continue from
+   * the latest checkpoint in outputDir (or start when there is none). A path: continue from it.
+   * Default false.
+   */
+  resume?: boolean | string;
+  /** Sample images during training. Default false (no autoencoder given). */
+  validation?: ValidationOptions | false;
+  /** On a NaN/Inf loss or gradient: 'stop' after saving the last good state, or 'skip' the update. Default 'stop'. */
+  nonFinite?: 'stop' | 'skip';
+  /** With 'skip', stop anyway after this many skipped steps. Default 25. */
+  maxSkippedSteps?: number;
+  /** Abort to stop after the current step with a checkpoint (see `stopOnSignals`). */
+  signal?: AbortSignal;
+  /** Information lines. Default consoleLogger (stderr). */
+  logger?: Logger;
+  /** Show the progress line on stderr. Default true. */
+  progress?: boolean;
+  /** Equal-width bins of t for the per-timestep loss in log.jsonl. Default 10. */
+  timestepBins?: number;
+}
+
+export const TRAIN_DEFAULTS = {
+  seed: 0,
+  batchSize: 8,
+  maxGradNorm: 1,
+  checkpointEvery: 10,
+  keepLast: 3,
+  resume: false,
+  nonFinite: 'stop',
+  maxSkippedSteps: 25,
+  progress: true,
+  timestepBins: 10,
+} as const;
+
+export type ResolvedTrainOptions = TrainOptions &
+  Required<Pick<TrainOptions, 'seed' | 'batchSize' | 'checkpointEvery' | 'keepLast' | 'resume' | 'nonFinite' | 'maxSkippedSteps' | 'progress' | 'timestepBins' | 'logger'>> & {
+    maxGradNorm: number | null;
+  };
+
+/** Fills defaults and checks every field, naming the one at fault. */
+export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
+  const o = { ...TRAIN_DEFAULTS, logger: consoleLogger, ...options } as ResolvedTrainOptions;
+  if (!o.model || typeof o.model.forward !== 'function') throw new Error('model must be a SingleStreamDiTV2');
+  if (!o.dataset || typeof o.dataset.loadBatch !== 'function') throw new Error('dataset must be a CachedDataset or another TrainingDataset');
+  if (typeof o.outputDir !== 'string' || o.outputDir === '') throw new Error('outputDir must be a folder path');
+  validateSchedule(o.schedule);
+  const positiveInteger = (field: keyof ResolvedTrainOptions) => {
+    const value = o[field];
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) throw new Error(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  };
+  for (const field of ['batchSize', 'microBatch', 'checkpointEvery', 'keepLast', 'keepEvery', 'maxSkippedSteps', 'timestepBins'] as const) positiveInteger(field);
+  if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${o.seed}`);
+  if (o.microBatch !== undefined && o.microBatch > o.batchSize) throw new Error(`microBatch (${o.microBatch}) must not exceed batchSize (${o.batchSize})`);
+  if (o.maxGradNorm !== null && !(o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm))) throw new Error(`maxGradNorm must be a finite number > 0 or null, got ${o.maxGradNorm}`);
+  if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip') throw new Error(`nonFinite must be 'stop' or 'skip', got ${JSON.stringify(o.nonFinite)}`);
+  if (typeof o.resume !== 'boolean' && typeof o.resume !== 'string') throw new Error(`resume must be true, false or a checkpoint path`);
+  if (o.validation) {
+    if (!o.validation.autoencoder) throw new Error('validation.autoencoder is required to decode samples');
+    const every = o.validation.every;
+    if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw new Error(`validation.every must be a positive integer, got ${every}`);
+    for (const index of o.validation.entries ?? []) {
+      if (!Number.isInteger(index) || index < 0 || index >= o.dataset.size) throw new Error(`validation.entries: ${index} is not an index of the dataset (size ${o.dataset.size})`);
+    }
+  }
+  return o;
+}
+
+/** The options recorded in checkpoints, compared on resume. */
+export function recordedTrainingConfig(o: ResolvedTrainOptions, plan: { microBatch: number; checkpointing: boolean }): Record<string, unknown> {
+  return {
+    seed: o.seed,
+    batchSize: o.batchSize,
+    microBatch: plan.microBatch,
+    gradientCheckpointing: plan.checkpointing,
+    optimizer: { kind: 'adamw', ...o.optimizer },
+    maxGradNorm: o.maxGradNorm,
+    nonFinite: o.nonFinite,
+    datasetSize: o.dataset.size,
+  };
+}

@@ -1,0 +1,259 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Rng } from '@dit/core';
+import { LatentNormalization } from '@dit/flow';
+import { latestCheckpoint } from './checkpoint/list.js';
+import { restoreCheckpoint } from './checkpoint/load.js';
+import { applyRetention, removeStaleTemporaries } from './checkpoint/retention.js';
+import { saveCheckpoint } from './checkpoint/save.js';
+import type { CheckpointReason, TrainPosition } from './checkpoint/state.js';
+import { Ema } from './ema.js';
+import { NonFiniteError } from './errors.js';
+import { withWeights } from './internals/swap-weights.js';
+import { CsvLog } from './logs/csv-log.js';
+import { JsonlLog } from './logs/jsonl-log.js';
+import { TrainProgress } from './logs/progress.js';
+import { describePlan, modelMemoryEstimate, planMemory, type MemoryPlan } from './memory-plan.js';
+import { createOptimizer } from './optim/create.js';
+import { recordedTrainingConfig, resolveTrainOptions, type TrainOptions } from './options.js';
+import { learningRateFor, planPhases } from './phase-plan.js';
+import { phaseIndexAt, phaseLength } from './phases.js';
+import { runTrainStep } from './train-step.js';
+import { runValidation, VALIDATION_DEFAULTS } from './validation.js';
+
+export interface TrainResult {
+  /** 'completed': the schedule ran to its end. 'interrupted': a stop request ended it early, after a checkpoint. */
+  status: 'completed' | 'interrupted';
+  position: TrainPosition;
+  /** The newest checkpoint (where to resume from). */
+  checkpoint: string | null;
+  /** With status 'completed': `final/`, config.json + model.safetensors of the result (the EMA weights when there is an EMA). */
+  finalDir: string | null;
+  skippedSteps: number;
+  memoryPlan: MemoryPlan;
+}
+
+/**
+ * Runs a training schedule (SPEC section 6) on a model, resumable at any step: flow-matching
+ * loss from @dit/flow, AdamW, gradient clipping and accumulation, EMA, LR schedules per phase,
+ * periodic validation samples, atomic checkpoints with retention, log.csv and log.jsonl.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const o = resolveTrainOptions(options);
+  const { model, dataset, schedule, logger } = o;
+  const dirs = { checkpoints: join(o.outputDir, 'checkpoints'), samples: join(o.outputDir, 'samples'), final: join(o.outputDir, 'final') };
+  try {
+    await mkdir(o.outputDir, { recursive: true });
+  } catch (error) {
+    throw new Error(`outputDir ${o.outputDir}: cannot create it: ${(error as Error).message}`);
+  }
+  await removeStaleTemporaries(dirs.checkpoints);
+
+  const plans = planPhases({ schedule, dataset, batchSize: o.batchSize, seed: o.seed });
+  const memoryPlan = planMemory({
+    config: model.config,
+    batchSize: o.batchSize,
+    latentSizes: dataset.entries.map((entry) => ({ height: entry.latentShape[1], width: entry.latentShape[2] })),
+    budget: o.memoryBudget,
+    microBatch: o.microBatch,
+    checkpointing: o.gradientCheckpointing ?? (o.memoryBudget === undefined ? model.gradientCheckpointing : undefined),
+    estimate:
+      o.estimateMemory ??
+      modelMemoryEstimate({ stateCopies: ((o.optimizer?.kind ?? 'adamw') === 'adamw' ? 2 : 0) + (schedule.some((phase) => phase.ema !== false) ? 1 : 0) }),
+  });
+  logger.info(describePlan(memoryPlan));
+  const checkpointingBefore = model.gradientCheckpointing;
+  model.gradientCheckpointing = memoryPlan.checkpointing;
+
+  const variables = new Map(model.namedVariables().map(({ name, variable }) => [name, variable]));
+  const optimizer = createOptimizer(variables, o.optimizer);
+  let ema: Ema | null = null;
+  const root = new Rng(`train/${o.seed}`);
+  const rngs = { noise: root.fork('noise'), timesteps: root.fork('timesteps'), textDropout: root.fork('text-dropout') };
+  let position: TrainPosition = { phaseIndex: 0, phaseName: schedule[0].name, epoch: schedule[0].epochs[0], batch: 0, globalStep: 0, phaseStep: 0 };
+  let counters = { skippedSteps: 0, imagesSeen: 0, trainSeconds: 0 };
+  let lastCheckpoint: string | null = null;
+  let savedAtStep = -1;
+  const trainingConfig = recordedTrainingConfig(o, memoryPlan);
+  let progressLine: TrainProgress | null = null;
+
+  try {
+    // --- resume ---
+    const existing = await latestCheckpoint(dirs.checkpoints);
+    if (o.resume === false && existing) {
+      throw new Error(`${o.outputDir} already holds checkpoints (latest ${existing.path}); pass resume: true to continue that run, or use another outputDir`);
+    }
+    const resumeFrom = typeof o.resume === 'string' ? o.resume : o.resume ? existing?.path : undefined;
+    if (resumeFrom) {
+      const restored = await restoreCheckpoint({ path: resumeFrom, model, optimizer, createEma: (decay) => new Ema(variables, { decay }) });
+      const { state } = restored;
+      ema = restored.ema;
+      position = { ...state.position };
+      counters = { ...state.counters };
+      for (const [name, rng] of Object.entries(rngs)) if (state.rng[name]) rng.setState(state.rng[name]);
+      lastCheckpoint = resumeFrom;
+      savedAtStep = position.globalStep;
+      const changed = Object.keys(trainingConfig).filter((key) => JSON.stringify(trainingConfig[key]) !== JSON.stringify(state.config.training[key]));
+      if (changed.length > 0) {
+        logger.warn(`resuming with changed settings (${changed.map((k) => `${k}: ${JSON.stringify(state.config.training[k])} -> ${JSON.stringify(trainingConfig[k])}`).join(', ')}); the run will not match an uninterrupted one`);
+      }
+      const index = phaseIndexAt(schedule, position.epoch);
+      position.phaseIndex = index === -1 ? schedule.length : index;
+      if (index !== -1 && schedule[index].name !== position.phaseName) {
+        logger.warn(`the checkpoint was in phase '${position.phaseName}'; epoch ${position.epoch} is in phase '${schedule[index].name}' of this schedule`);
+      }
+      position.phaseName = schedule[index]?.name ?? 'done';
+      logger.info(`resuming from ${resumeFrom}: phase '${position.phaseName}', epoch ${position.epoch}, batch ${position.batch}, step ${position.globalStep}`);
+    } else if (o.resume === true) {
+      logger.info(`no checkpoint in ${dirs.checkpoints}; starting a new run`);
+    }
+
+    const csv = await CsvLog.open({ path: join(o.outputDir, 'log.csv'), resumeStep: resumeFrom ? position.globalStep : undefined });
+    const jsonl = await JsonlLog.open({ path: join(o.outputDir, 'log.jsonl'), resumeStep: resumeFrom ? position.globalStep : undefined });
+    const totalSteps = plans.reduce((sum, plan) => sum + plan.stepsPerEpoch * phaseLength(plan.phase), 0);
+    const progress = o.progress ? new TrainProgress({ totalSteps }) : null;
+    progressLine = progress;
+    const startTime = performance.now();
+
+    const save = async (reason: CheckpointReason): Promise<string> => {
+      progress?.break();
+      const { name, path } = await saveCheckpoint({
+        dir: dirs.checkpoints,
+        model,
+        optimizer,
+        ema,
+        state: {
+          reason,
+          position: { ...position },
+          completedEpoch: position.batch === 0 ? position.epoch - 1 : null,
+          lr: learningRateFor(plans[Math.min(position.phaseIndex, plans.length - 1)], position),
+          rng: Object.fromEntries(Object.entries(rngs).map(([k, rng]) => [k, rng.getState()])),
+          sampler: plans[position.phaseIndex]
+            ? { epoch: position.epoch, position: position.batch, seed: o.seed, batchSize: o.batchSize, items: plans[position.phaseIndex].items }
+            : null,
+          counters: { ...counters },
+          config: { model: { ...model.config }, schedule: schedule.map((p) => ({ ...p })), training: trainingConfig },
+        },
+      });
+      lastCheckpoint = path;
+      savedAtStep = position.globalStep;
+      await applyRetention({ dir: dirs.checkpoints, keepLast: o.keepLast, keepEvery: o.keepEvery, protect: [name] });
+      await jsonl.append({ type: 'checkpoint', step: position.globalStep, reason, path });
+      logger.info(`checkpoint (${reason}): ${path}`);
+      await o.onCheckpoint?.({ path, name, reason, position: { ...position } });
+      return path;
+    };
+
+    const interrupted = async (): Promise<TrainResult> => {
+      const path = savedAtStep === position.globalStep && lastCheckpoint ? lastCheckpoint : await save('interrupt');
+      await jsonl.append({ type: 'stop', step: position.globalStep, reason: String(o.signal?.reason ?? 'stop requested'), checkpoint: path });
+      logger.info(`stopped at step ${position.globalStep} (phase '${position.phaseName}', epoch ${position.epoch}); resume with resume: true and outputDir ${o.outputDir} (checkpoint ${path})`);
+      return { status: 'interrupted', position: { ...position }, checkpoint: path, finalDir: null, skippedSteps: counters.skippedSteps, memoryPlan };
+    };
+
+    // --- the schedule ---
+    while (position.phaseIndex < schedule.length) {
+      const plan = plans[position.phaseIndex];
+      const { phase } = plan;
+      const starting = position.epoch === phase.epochs[0] && position.batch === 0 && position.phaseStep === 0;
+      if (starting) {
+        if (position.globalStep > 0 && (phase.resetOptimizer ?? true)) optimizer.reset();
+        if (phase.ema !== false && !ema) ema = new Ema(variables, { decay: phase.ema });
+        await jsonl.append({ type: 'phase', step: position.globalStep, phase: phase.name, epochs: phase.epochs });
+      }
+      logger.info(`phase '${phase.name}' (epochs ${phase.epochs[0]}-${phase.epochs[1]}, ${plan.stepsPerEpoch} steps an epoch, loss ${phase.loss})${starting ? '' : `, resumed at epoch ${position.epoch}`}`);
+      await o.onPhase?.({ phase: phase.name, index: position.phaseIndex, firstEpoch: phase.epochs[0], resumed: !starting });
+      const norm = new LatentNormalization({ scalingFactor: o.validation ? o.validation.autoencoder.scalingFactor : 1, ...phase.latentNorm });
+
+      while (position.epoch <= phase.epochs[1]) {
+        const epoch = position.epoch;
+        const batches = plan.sampler.batchesForEpoch(epoch);
+        const epochStart = performance.now();
+        let lossSum = 0;
+        let lossCount = 0;
+        while (position.batch < batches.length) {
+          if (o.signal?.aborted) return await interrupted();
+          const record = await runTrainStep({
+            model,
+            dataset,
+            plan,
+            position,
+            batch: batches[position.batch],
+            rngs,
+            seed: o.seed,
+            norm,
+            optimizer,
+            ema,
+            microBatch: memoryPlan.microBatch,
+            maxGradNorm: o.maxGradNorm,
+            timestepBins: o.timestepBins,
+          });
+          record.elapsed = (performance.now() - startTime) / 1000;
+          if (record.skipped) {
+            counters.skippedSteps += 1;
+            if (o.nonFinite === 'stop' || counters.skippedSteps > o.maxSkippedSteps) {
+              const why = o.nonFinite === 'stop' ? '' : ` (more than maxSkippedSteps ${o.maxSkippedSteps} skipped)`;
+              const path = await save('non-finite');
+              const what = Number.isFinite(record.loss) ? `gradient (norm ${record.gradNorm})` : `loss (${record.loss})`;
+              throw new NonFiniteError(
+                `non-finite ${what} at step ${record.step} (epoch ${epoch}, batch ${position.batch}) in phase '${phase.name}'${why}; ` +
+                  `saved the last good state to ${path}; resume with resume: true (the batch is drawn again with new noise), or lower the learning rate`,
+                { phase: phase.name, epoch, step: record.step, loss: record.loss, gradNorm: record.gradNorm, checkpoint: path },
+              );
+            }
+            logger.warn(`step ${record.step}: non-finite loss or gradient, update skipped (${counters.skippedSteps} so far)`);
+          } else {
+            lossSum += record.loss;
+            lossCount += 1;
+          }
+          position.batch += 1;
+          position.globalStep += 1;
+          position.phaseStep += 1;
+          counters.imagesSeen += o.batchSize;
+          counters.trainSeconds += record.seconds;
+          await csv.append({ epoch, globalStep: record.step, loss: record.loss, lr: record.lr });
+          await jsonl.append(record);
+          progress?.update({ phase: phase.name, epoch, step: record.step, loss: record.loss, lr: record.lr, images: o.batchSize, seconds: record.seconds });
+          await o.onStep?.(record);
+        }
+
+        // --- end of epoch ---
+        position.epoch += 1;
+        position.batch = 0;
+        const phaseEnds = epoch === phase.epochs[1];
+        if (phaseEnds) {
+          position.phaseIndex += 1;
+          position.phaseStep = 0;
+          position.phaseName = schedule[position.phaseIndex]?.name ?? 'done';
+        }
+        const seconds = (performance.now() - epochStart) / 1000;
+        const meanLoss = lossCount > 0 ? lossSum / lossCount : Number.NaN;
+        await jsonl.append({ type: 'epoch', step: position.globalStep, phase: phase.name, epoch, meanLoss, seconds });
+        progress?.break();
+        logger.info(`epoch ${epoch} (${phase.name}): mean loss ${meanLoss.toFixed(4)}, ${seconds.toFixed(1)} s`);
+        await o.onEpoch?.({ phase: phase.name, epoch, meanLoss, steps: lossCount, seconds, globalStep: position.globalStep });
+        const last = position.phaseIndex >= schedule.length;
+        const every = o.validation ? (o.validation.every ?? VALIDATION_DEFAULTS.every) : 0;
+        if (o.validation && ((epoch > 0 && epoch % every === 0) || last)) {
+          const events = await runValidation({ model, dataset, validation: o.validation, epoch, step: position.globalStep, norm, ema, samplesDir: dirs.samples, onSample: o.onSample });
+          for (const { kind, prompt, path } of events) await jsonl.append({ type: 'validation', step: position.globalStep, epoch, kind, prompt, path });
+        }
+        if ((epoch > 0 && epoch % o.checkpointEvery === 0) || phaseEnds) await save(last ? 'final' : phaseEnds ? 'phase-end' : 'periodic');
+        if (!last && o.signal?.aborted) return await interrupted();
+        if (phaseEnds) break;
+      }
+    }
+
+    if (savedAtStep !== position.globalStep) await save('final');
+    // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones.
+    if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final));
+    else await model.savePretrained(dirs.final);
+    logger.info(`training complete after ${position.globalStep} steps; result (${ema ? 'EMA' : 'trained'} weights) in ${dirs.final}`);
+    return { status: 'completed', position: { ...position }, checkpoint: lastCheckpoint, finalDir: dirs.final, skippedSteps: counters.skippedSteps, memoryPlan };
+  } finally {
+    progressLine?.break();
+    model.gradientCheckpointing = checkpointingBefore;
+    optimizer.dispose();
+    ema?.dispose();
+  }
+}

@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { countParameters, estimateMemory, trainingStepFlops, type DiTConfig } from '@dit/model';
+import { planMemory, resolveLrSchedule, type MemoryPlan, type Phase } from '@dit/train';
+import { stepsPerEpoch, type DatasetScan } from './dataset-scan.js';
+import type { FlipSource } from './options.js';
+import type { MatmulBenchmark } from './throughput.js';
+
+/** What the original measured (SPEC section 6): ~14 s an epoch on an RTX 5060 Ti 16 GB in bf16, ~5 h in all. */
+export const ORIGINAL_RUN = { gpu: 'RTX 5060 Ti 16 GB', precision: 'bf16', secondsPerEpoch: 14, hours: 5 } as const;
+
+export interface PhasePlan {
+  name: string;
+  epochs: [number, number];
+  epochCount: number;
+  loss: string;
+  /** e.g. 'cosine 1e-4 -> 5e-5 per epoch'. */
+  lr: string;
+  flip: boolean;
+  latentNorm: { std: number; offset: number };
+  ema: false | number;
+  textDropout: number;
+  stepsPerEpoch: number;
+  steps: number;
+}
+
+export interface MemoryCheck {
+  backend: string;
+  /** The plan the trainer would make, or null when nothing fits. */
+  plan: MemoryPlan | null;
+  /** Why nothing fits. */
+  error?: string;
+}
+
+export interface TimeEstimate {
+  benchmark: MatmulBenchmark;
+  /** Matmul FLOPs of one training step per bucket (`trainingStepFlops`). */
+  stepFlops: { bucket: string; flops: number }[];
+  /** Per phase: FLOPs of one epoch, and seconds at the measured throughput. */
+  perPhase: { name: string; epochFlops: number; secondsPerEpoch: number }[];
+  totalFlops: number;
+  /** At the benchmark's matmul throughput: a lower bound (elementwise work and overheads come on top). */
+  totalSeconds: number;
+  /** The throughput the original's 14 s an epoch implies for its first phase's work. */
+  originalTflops: number;
+}
+
+export interface RunPlan {
+  scale: string;
+  dataset: DatasetScan;
+  batchSize: number;
+  flip: FlipSource;
+  phases: PhasePlan[];
+  totalEpochs: number;
+  totalSteps: number;
+  model: { config: DiTConfig; parameters: number };
+  optimizer: string;
+  memoryBudget: string;
+  /** The trainer's memory plan on a GPU (tfjs-node-gpu) within the budget, and on this backend. */
+  memory: { gpu: MemoryCheck; here: MemoryCheck | null };
+  time: TimeEstimate | null;
+  warnings: string[];
+}
+
+export interface MakePlanOptions {
+  scale: string;
+  dataset: DatasetScan;
+  schedule: readonly Phase[];
+  batchSize: number;
+  flip: FlipSource;
+  model: DiTConfig;
+  /** Latent size per bucket (bucket pixels / the autoencoder's downsampling). */
+  downsample: number;
+  optimizer: 'adamw' | 'adamw-8bit';
+  memoryBudget: string;
+  /** Throughput to turn FLOPs into seconds; null skips the time estimate. */
+  benchmark: MatmulBenchmark | null;
+}
+
+/** 1e-4 rather than 0.0001. */
+const rate = (value: number) => value.toExponential().replace(/\.?0+e/, 'e');
+
+function describeLr(phase: Phase): string {
+  const lr = resolveLrSchedule(phase.lr);
+  if (lr.kind === 'constant') return `constant ${rate(lr.lr)}`;
+  return `cosine ${rate(lr.start)} -> ${rate(lr.end)} per ${lr.unit}${lr.tMax !== undefined ? ` (T_max ${lr.tMax})` : ''}`;
+}
+
+function memoryCheck(options: MakePlanOptions, backend: string, latentSizes: { height: number; width: number }[]): MemoryCheck {
+  // Parameter-sized tensors the trainer keeps on the backend: AdamW's two moments (the 8-bit
+  // moments live in JavaScript memory) and the EMA of phase 3.
+  const stateCopies = (options.optimizer === 'adamw' ? 2 : 0) + (options.schedule.some((p) => p.ema !== false) ? 1 : 0);
+  try {
+    const plan = planMemory({
+      config: options.model as unknown as Record<string, number>,
+      batchSize: options.batchSize,
+      latentSizes,
+      budget: options.memoryBudget,
+      backend,
+      estimate: (config, shape) => estimateMemory(config, { ...shape, optimizerStates: stateCopies }).totalBytes,
+    });
+    return { backend, plan };
+  } catch (error) {
+    return { backend, plan: null, error: (error as Error).message };
+  }
+}
+
+/** Steps, memory and time of a run, computed without training (the dry run, and the header of a real run). */
+export function makePlan(options: MakePlanOptions): RunPlan {
+  const { dataset, batchSize, schedule, model } = options;
+  const warnings: string[] = [];
+  const phases: PhasePlan[] = schedule.map((phase) => {
+    const copies = phase.flip && options.flip === 'copies' ? 2 : 1;
+    const perEpoch = stepsPerEpoch(dataset.perBucket, batchSize, copies);
+    if (perEpoch === 0) warnings.push(`phase '${phase.name}': no bucket holds a full batch of ${batchSize}; lower --batch-size`);
+    const epochCount = phase.epochs[1] - phase.epochs[0] + 1;
+    return {
+      name: phase.name,
+      epochs: [...phase.epochs],
+      epochCount,
+      loss: phase.loss,
+      lr: describeLr(phase),
+      flip: phase.flip,
+      latentNorm: { std: phase.latentNorm?.std ?? 1, offset: phase.latentNorm?.offset ?? 0 },
+      ema: phase.ema,
+      textDropout: phase.textDropout,
+      stepsPerEpoch: perEpoch,
+      steps: perEpoch * epochCount,
+    };
+  });
+  if (dataset.uncaptioned > 0) warnings.push(`${dataset.uncaptioned} image(s) have no caption file and will be skipped`);
+  const latentSizes = dataset.perBucket
+    .filter(({ images }) => images > 0)
+    .map(({ bucket }) => ({ height: bucket.height / options.downsample, width: bucket.width / options.downsample }));
+  if (latentSizes.length === 0) latentSizes.push({ height: 64, width: 64 });
+  const gpu = memoryCheck(options, 'node-gpu', latentSizes);
+  const current = tf.getBackend();
+  const here = current === 'node-gpu' ? null : memoryCheck(options, current, latentSizes);
+  const checkpointing = (here?.plan ?? gpu.plan)?.checkpointing ?? false;
+
+  let time: TimeEstimate | null = null;
+  if (options.benchmark) {
+    const stepFlops = dataset.perBucket.map(({ bucket }) => ({
+      bucket: `${bucket.width}x${bucket.height}`,
+      flops: trainingStepFlops(model, { batch: batchSize, height: bucket.height / options.downsample, width: bucket.width / options.downsample, checkpointing }),
+    }));
+    const perPhase = schedule.map((phase) => {
+      const copies = phase.flip && options.flip === 'copies' ? 2 : 1;
+      const epochFlops = dataset.perBucket.reduce((sum, { images }, b) => sum + Math.floor((images * copies) / batchSize) * stepFlops[b].flops, 0);
+      return { name: phase.name, epochFlops, secondsPerEpoch: epochFlops / (options.benchmark!.gflops * 1e9) };
+    });
+    const totalFlops = perPhase.reduce((sum, p, i) => sum + p.epochFlops * phases[i].epochCount, 0);
+    time = {
+      benchmark: options.benchmark,
+      stepFlops,
+      perPhase,
+      totalFlops,
+      totalSeconds: totalFlops / (options.benchmark.gflops * 1e9),
+      originalTflops: perPhase[0].epochFlops / ORIGINAL_RUN.secondsPerEpoch / 1e12,
+    };
+  }
+  return {
+    scale: options.scale,
+    dataset,
+    batchSize,
+    flip: options.flip,
+    phases,
+    totalEpochs: phases.reduce((n, p) => n + p.epochCount, 0),
+    totalSteps: phases.reduce((n, p) => n + p.steps, 0),
+    model: { config: model, parameters: countParameters(model) },
+    optimizer: options.optimizer,
+    memoryBudget: options.memoryBudget,
+    memory: { gpu, here },
+    time,
+    warnings,
+  };
+}

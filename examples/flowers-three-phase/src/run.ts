@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeJsonAtomic, type Logger } from '@dit/core';
+import { plotRun, type PlotRunResult } from '@dit/cli';
+import { CachedDataset, cacheStatistics, MANIFEST_FILE, type CacheStatistics } from '@dit/data';
+import { SingleStreamDiTV2 } from '@dit/model';
+import { train, type Phase } from '@dit/train';
+import { scanDataset } from './dataset-scan.js';
+import { loadAutoencoder } from './encoders.js';
+import { formatPlan } from './format-plan.js';
+import { generateImages } from './generate.js';
+import { resolveFlowersOptions, type FlowersOptions } from './options.js';
+import { prepareCache } from './prepare-cache.js';
+import { makePlan, type RunPlan } from './run-plan.js';
+import { SCALES } from './scales.js';
+import { flowersSchedule, phaseNormalisation, type PhaseNormalisation } from './schedule.js';
+import { benchmarkMatmul } from './throughput.js';
+
+export interface FlowersResult {
+  /** 'dry-run': only the plan; 'interrupted': stopped by the signal (run again with `resume`). */
+  status: 'dry-run' | 'completed' | 'interrupted';
+  outDir: string;
+  plan: RunPlan;
+  schedule: Phase[];
+  normalisation: PhaseNormalisation;
+  /** Mean/std of the cached latents (not for a dry run). */
+  cacheStatistics: CacheStatistics | null;
+  /** Newest checkpoint, where a resumed run continues. */
+  checkpoint: string | null;
+  /** `final/`: config.json + model.safetensors of the EMA weights. */
+  finalDir: string | null;
+  globalStep: number;
+  /** Final generation: one PNG per prompt, and their grid. */
+  generated: string[];
+  generatedGrid: string | null;
+  /** Loss curve, validation-sample grid and HTML page (`plotRun`). */
+  report: PlotRunResult | null;
+  seconds: number;
+}
+
+/** The cache's statistics when it already exists (a dry run of `--normalisation from-cache`). */
+async function existingStatistics(cacheDir: string): Promise<CacheStatistics | undefined> {
+  return existsSync(join(cacheDir, MANIFEST_FILE)) ? cacheStatistics(cacheDir) : undefined;
+}
+
+/**
+ * The faithful reproduction, end to end: cache flowers-200 with EQ-SDXL-VAE and T5Gemma 2, print
+ * the cache statistics, train SingleStreamDiTV2 over the original's three phases (1201 epochs,
+ * batch 8, validation every 5 epochs, checkpoints every 10), then generate from the EMA weights
+ * with RK4, 50 steps, CFG 1.5 and plot the run. Resumable; `dryRun` only plans.
+ */
+export async function runFlowersThreePhase(options: FlowersOptions): Promise<FlowersResult> {
+  const started = Date.now();
+  const o = resolveFlowersOptions(options);
+  const scale = SCALES[o.scale];
+  const log = o.log;
+  const outDir = resolve(o.out);
+  const cacheDir = resolve(o.cache);
+  const epochs = o.epochs ?? scale.defaultEpochs;
+  const downsample = scale.pixelFactor ?? 8; // SDXL VAEs; the loaded VAE's own factor decides the cache
+  const modelConfig = { ...scale.model, ...o.model };
+
+  // 1. The plan: buckets from the image headers, steps, memory and time. Nothing is loaded yet.
+  const scan = await scanDataset(o.dataset, scale.buckets);
+  let stats = o.normalisation === 'from-cache' && o.dryRun ? await existingStatistics(cacheDir) : undefined;
+  const plannedNormalisation = stats || o.normalisation === 'preset' ? o.normalisation : 'preset';
+  let schedule = flowersSchedule({ schedule: o.schedule, epochs, normalisation: plannedNormalisation, stats });
+  const plan = makePlan({
+    scale: scale.name,
+    dataset: scan,
+    schedule,
+    batchSize: o.batchSize,
+    flip: o.flip,
+    model: modelConfig,
+    downsample,
+    optimizer: o.optimizer,
+    memoryBudget: o.memoryBudget,
+    benchmark: await benchmarkMatmul(),
+  });
+  log(`flowers-three-phase, ${scale.name} scale${o.dryRun ? ': dry run (nothing is loaded or trained)' : ''}`);
+  for (const line of formatPlan(plan)) log(line);
+  if (plannedNormalisation !== o.normalisation) {
+    log(`note: the table shows the original's normalisation; ${o.dryRun ? `there is no cache at ${cacheDir} yet` : "this cache's statistics replace it below"}`);
+  }
+  const base = {
+    outDir,
+    plan,
+    schedule,
+    normalisation: phaseNormalisation(plannedNormalisation, stats),
+    cacheStatistics: stats ?? null,
+    checkpoint: null,
+    finalDir: null,
+    globalStep: 0,
+    generated: [],
+    generatedGrid: null,
+    report: null,
+  };
+  const elapsed = () => (Date.now() - started) / 1000;
+  if (o.dryRun) return { status: 'dry-run', ...base, seconds: elapsed() };
+  const empty = plan.phases.find((phase) => phase.stepsPerEpoch === 0);
+  if (empty) throw new Error(`batchSize ${o.batchSize}: no bucket of ${o.dataset} holds a full batch in phase '${empty.name}'; lower --batch-size`);
+
+  // 2. The cache, the encoded prompts and the latent statistics.
+  await mkdir(outDir, { recursive: true });
+  const autoencoder = await loadAutoencoder(scale, o.vae);
+  try {
+    const prepared = await prepareCache({ o, scale, cacheDir, outDir, autoencoder });
+    if (prepared.status === 'interrupted') return { status: 'interrupted', ...base, seconds: elapsed() };
+    const { prompts } = prepared;
+    stats = prepared.stats;
+
+    // 3. The schedule, with the phase 2/3 normalisation chosen.
+    const normalisation = phaseNormalisation(o.normalisation, stats);
+    log(`phase 2/3 normalisation: offset ${normalisation.offset.toFixed(4)}, std ${normalisation.std.toFixed(4)}, ${normalisation.source}`);
+    schedule = flowersSchedule({ schedule: o.schedule, epochs, normalisation: o.normalisation, stats });
+    await writeJsonAtomic(join(outDir, 'schedule.json'), schedule);
+
+    // 4. Training: one resumable run of all phases.
+    const dataset = await CachedDataset.open({ cacheDir, inMemory: true });
+    const [inChannels] = dataset.entries[0].latentShape;
+    const [textLength, textDim] = dataset.entries[0].textShape;
+    const model = new SingleStreamDiTV2({ ...modelConfig, inChannels, textDim, textLength, seed: o.seed });
+    // The original validated on one fixed entry, 39.pt.
+    const validationEntry = Math.max(0, dataset.entries.findIndex((entry) => !entry.flipped && entry.source.replace(/\.\w+$/, '') === '39'));
+    const logger: Logger = { info: log, warn: (line) => log(`warning: ${line}`) };
+    let result;
+    try {
+      result = await train({
+        model,
+        dataset,
+        schedule,
+        outputDir: outDir,
+        seed: o.seed,
+        batchSize: o.batchSize,
+        memoryBudget: o.memoryBudget,
+        optimizer: { kind: o.optimizer },
+        checkpointEvery: o.checkpointEvery,
+        keepLast: 3,
+        keepEvery: o.keepEvery,
+        resume: o.resume,
+        validation: { autoencoder, every: o.validateEvery, entries: [validationEntry], steps: o.validationSteps, seed: o.seed },
+        signal: o.signal,
+        progress: o.progress,
+        logger,
+      });
+    } finally {
+      model.dispose();
+    }
+    const trained = { ...base, schedule, normalisation, cacheStatistics: stats, checkpoint: result.checkpoint, finalDir: result.finalDir, globalStep: result.position.globalStep };
+    if (result.status === 'interrupted' || !result.finalDir) {
+      log(`stopped at epoch ${result.position.epoch}, step ${result.position.globalStep}; run the same command with --resume to continue from ${result.checkpoint}`);
+      return { status: 'interrupted', ...trained, seconds: elapsed() };
+    }
+
+    // 5. The original's inference from the EMA weights, and the report.
+    const generated = await generateImages({
+      modelDir: result.finalDir,
+      prompts,
+      autoencoder,
+      lastPhase: schedule[schedule.length - 1],
+      bucket: scale.buckets[0],
+      outDir: join(outDir, 'generated'),
+      sampler: o.sampler,
+      steps: o.sampleSteps,
+      guidanceScale: o.guidanceScale,
+      seed: o.seed,
+      log,
+    });
+    const report = await plotRun({ runDir: outDir });
+    const done = { status: 'completed' as const, ...trained, generated: generated.files, generatedGrid: generated.grid, report, seconds: elapsed() };
+    await writeJsonAtomic(join(outDir, 'result.json'), { ...done, cacheStatistics: undefined });
+    return done;
+  } finally {
+    autoencoder.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertFitsBackend, estimateMemory, MemoryLimitError, type MemoryEstimateOptions } from './memory.js';
+import { SingleStreamDiTV2 } from './model.js';
+import { presets } from './presets.js';
+import { randomInputs } from './internals/test-helpers.js';
+import type { DiTConfig } from './config.js';
+
+/** Peak bytes tfjs counts during one forward pass or training step. */
+async function measurePeak(config: DiTConfig, options: Required<Pick<MemoryEstimateOptions, 'batch' | 'height' | 'width' | 'training' | 'checkpointing'>>) {
+  const model = new SingleStreamDiTV2({ ...config, gradientCheckpointing: options.checkpointing, checkMemory: false });
+  const { x, t, text } = randomInputs(config, options.batch, options.height, options.width);
+  const checks = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false); // the profiler would read every kernel's output
+  const profile = await tf.profile(() => {
+    if (!options.training) return void model.forward(x, t, text).dispose();
+    const { value, gradients } = model.valueAndGradients(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar);
+    tf.dispose([value, ...gradients]);
+  });
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checks);
+  tf.dispose([x, t, text]);
+  model.dispose();
+  return profile.peakBytes;
+}
+
+describe('estimateMemory against tf.profile on the cpu backend', () => {
+  let previous = '';
+  beforeAll(async () => {
+    previous = tf.getBackend();
+    await tf.setBackend('cpu');
+  });
+  afterAll(async () => {
+    await tf.setBackend(previous);
+  });
+
+  const cases: [string, DiTConfig, number, number, number][] = [
+    ['tiny, batch 2, 16x16', presets.tiny, 2, 16, 16],
+    ['tiny depth 3, batch 3, 8x16', { ...presets.tiny, depth: 3 }, 3, 8, 16],
+    ['hidden 32 / 2 heads, batch 1, 32x32 (attention maps dominate)', { ...presets.tiny, hiddenSize: 32, numHeads: 2 }, 1, 32, 32],
+  ];
+  for (const [label, config, batch, height, width] of cases) {
+    it(`is within 25% for ${label}: forward, training, training with checkpointing`, async () => {
+      for (const [training, checkpointing] of [[false, false], [true, false], [true, true]]) {
+        const options = { batch, height, width, training, checkpointing };
+        const measured = await measurePeak(config, options);
+        const estimated = estimateMemory(config, options).totalBytes;
+        expect(Math.abs(estimated - measured) / measured, `${JSON.stringify(options)}: estimated ${estimated}, measured ${measured}`).toBeLessThan(0.25);
+      }
+    });
+  }
+});
+
+describe('memory at the seed width', () => {
+  // One block of the seed preset, 64x64 latents (1024 image + 256 text = 1280 tokens), batch 1,
+  // on the test backend (wasm in CI, a CPU backend; cpu counts the same bytes but is ~20x slower).
+  const seedOneBlock = { ...presets.seed, depth: 1 };
+  const shape = { batch: 1, height: 64, width: 64 };
+
+  it('forward: measured peak ~225 MB, estimate within 25%', async () => {
+    const measured = await measurePeak(seedOneBlock, { ...shape, training: false, checkpointing: false });
+    expect(measured / 1e6).toBeGreaterThan(200);
+    expect(measured / 1e6).toBeLessThan(250);
+    expect(Math.abs(estimateMemory(seedOneBlock, shape).totalBytes - measured) / measured).toBeLessThan(0.25);
+  });
+
+  it('training step: measured peak ~286 MB, estimate within 25%', async () => {
+    const measured = await measurePeak(seedOneBlock, { ...shape, training: true, checkpointing: false });
+    expect(measured / 1e6).toBeGreaterThan(255);
+    expect(measured / 1e6).toBeLessThan(320);
+    expect(Math.abs(estimateMemory(seedOneBlock, { ...shape, training: true }).totalBytes - measured) / measured).toBeLessThan(0.25);
+  });
+});
+
+describe('backend limits', () => {
+  it('refuses a seed-preset training step at batch 8 on wasm, with the numbers and what to try', () => {
+    const attempt = () => assertFitsBackend(presets.seed, { backend: 'wasm', batch: 8, training: true, optimizerStates: 2 });
+    expect(attempt).toThrow(MemoryLimitError);
+    expect(attempt).toThrow(/training step at batch 8, 64x64 latents \(1280 tokens, hidden 1024, depth 12\) needs about .* GiB .* wasm backend's 4.00 GiB heap. Try gradientCheckpointing: true/);
+  });
+
+  it('lets the seed preset sample and a seed-width depth-2 model train at batch 8 on wasm; no cap elsewhere', () => {
+    expect(() => assertFitsBackend(presets.seed, { backend: 'wasm', batch: 8 })).not.toThrow();
+    const twoBlocks = assertFitsBackend({ ...presets.seed, depth: 2 }, { backend: 'wasm', batch: 8, training: true, optimizerStates: 2 });
+    expect(twoBlocks.totalBytes / 1024 ** 3).toBeGreaterThan(2.3);
+    expect(() => assertFitsBackend(presets.seed, { backend: 'tensorflow', batch: 8, training: true })).not.toThrow();
+  });
+
+  it('checks before running: forward throws MemoryLimitError instead of aborting, and leaks nothing', () => {
+    const model = new SingleStreamDiTV2({ ...presets.tiny, checkMemory: { backend: 'wasm', heapBytes: 1e6 } });
+    const { x, t, text } = randomInputs(presets.tiny, 1, 8, 8);
+    const before = tf.memory().numTensors;
+    expect(() => model.forward(x, t, text)).toThrow(/forward pass at batch 1, 8x8 latents/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, t, text]);
+    model.dispose();
+  });
+
+  it('grows with batch and shrinks with checkpointing', () => {
+    const base = { batch: 4, training: true } as const;
+    const plain = estimateMemory(presets.small, base);
+    expect(estimateMemory(presets.small, { ...base, batch: 8 }).activationBytes).toBeGreaterThan(1.8 * plain.activationBytes);
+    expect(estimateMemory(presets.small, { ...base, checkpointing: true }).totalBytes).toBeLessThan(plain.totalBytes);
+    expect(estimateMemory(presets.small, { ...base, optimizerStates: 2 }).optimizerBytes).toBe(2 * plain.parameterBytes);
+  });
+});

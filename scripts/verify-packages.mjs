@@ -27,7 +27,9 @@ const packageDirs = readdirSync(join(root, 'packages'))
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const packages = packageDirs
   .map((dir) => ({ dir, name: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name }))
-  .filter((p) => !only || only.includes(p.name.replace('@dit/', '')));
+  .filter((p) => !only || only.includes(p.name.replace('@dit/', '')))
+  // @dit/core first: the consumer scripts use it (m0) to pick a backend.
+  .sort((a, b) => (a.name === '@dit/core' ? -1 : b.name === '@dit/core' ? 1 : a.name.localeCompare(b.name)));
 
 if (!args.has('--skip-build')) {
   log('building');

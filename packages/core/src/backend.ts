@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-setup.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { enableWasmThreads } from './wasm-threads.js';
 
@@ -18,8 +19,11 @@ export interface BackendCandidate {
   tfjsName: string;
   /** Cheap check that the package and its native parts are present, without loading it. */
   probe(): { available: boolean; reason?: string };
-  /** Loads the package, registers and selects the backend. */
-  activate(options: { threads: number }): Promise<void>;
+  /**
+   * Loads the package, registers and selects the backend. `threadsRequested` is false when
+   * `threads` is only the default: a backend may then fall back to one thread.
+   */
+  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void>;
 }
 
 export interface BackendAttempt {
@@ -51,7 +55,8 @@ export interface SelectBackendOptions {
   /** Override the candidates (tests, exotic backends). */
   candidates?: readonly BackendCandidate[];
   /**
-   * wasm worker threads; 1 runs single-threaded. Default: `DIT_WASM_THREADS`, else 1.
+   * wasm worker threads; 1 runs single-threaded. Default: `DIT_WASM_THREADS`, else
+   * {@link defaultWasmThreads} (2 on a machine with 2 or more cores).
    * Threads must be chosen before the wasm backend first initialises in a process.
    */
   threads?: number;
@@ -112,10 +117,18 @@ const wasmCandidate: BackendCandidate = {
       ? { available: true }
       : { available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
   },
-  async activate({ threads }) {
+  async activate({ threads, threadsRequested = true }) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDistDir());
-    if (threads > 1) enableWasmThreads(packageDir('@tensorflow/tfjs-backend-wasm')!, threads, wasm.setThreadsCount);
+    if (threads > 1) {
+      try {
+        enableWasmThreads(packageDir('@tensorflow/tfjs-backend-wasm')!, threads, wasm.setThreadsCount);
+      } catch (error) {
+        // Threads by default only: without the threaded build (or a writable temp folder)
+        // run single-threaded rather than fall back to the ~20x slower cpu backend.
+        if (threadsRequested) throw error;
+      }
+    }
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
   },
 };
@@ -144,6 +157,16 @@ function parseBackendName(value: string, source: string): BackendName {
 }
 
 /**
+ * wasm threads when neither the `threads` option nor `DIT_WASM_THREADS` says: 2 where the
+ * machine has at least 2 cores, else 1. XNNPACK's matmuls, most of a training step, run
+ * ~1.25-1.6x faster on 2 threads; element-wise kernels stay single-threaded, and more threads
+ * gain little on top (docs/performance.md).
+ */
+export function defaultWasmThreads(): number {
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/**
  * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, tfjs-node, wasm, cpu.
  * `force` (or the `DIT_BACKEND` environment variable) selects one backend and fails loudly if it
  * cannot load. A native package that is installed without its native library is skipped quietly.
@@ -151,7 +174,8 @@ function parseBackendName(value: string, source: string): BackendName {
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const env = options.env ?? process.env;
   const quiet = options.quiet ?? true;
-  const threads = options.threads ?? Number(env.DIT_WASM_THREADS ?? 1);
+  const threadsRequested = options.threads !== undefined || env.DIT_WASM_THREADS !== undefined;
+  const threads = options.threads ?? (env.DIT_WASM_THREADS !== undefined ? Number(env.DIT_WASM_THREADS) : defaultWasmThreads());
   if (!Number.isInteger(threads) || threads < 1) {
     throw new Error(`${options.threads !== undefined ? 'threads option' : 'DIT_WASM_THREADS'}: expected a positive integer, got ${threads}`);
   }
@@ -172,7 +196,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      await candidate.activate({ threads });
+      await candidate.activate({ threads, threadsRequested });
       attempts.push({ name, ok: true });
       const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName) };
       options.log?.(describeBackendChoice(choice));

@@ -4,6 +4,7 @@ export {
   selectBackend,
   describeBackendChoice,
   BACKEND_ORDER,
+  defaultWasmThreads,
   DEFAULT_CANDIDATES,
   type BackendName,
   type BackendCandidate,

@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+// The benchmark suite behind `pnpm bench` (scripts/bench.mjs builds first, then runs this).
+//
+// For every case of cases.mjs it times a training step, a CFG-pair forward and a 30-step Euler
+// sampling run on each engine - tfjs wasm with 1 and 2 threads, tfjs cpu (tiny only), and the
+// PyTorch reference (tools/reference/bench_model.py) - each in its own process, engines
+// interleaved round by round so that load from other processes hits all of them alike. It
+// prints a markdown table of medians with GFLOP/s and the ratio to PyTorch, and writes every
+// sample to bench-results/bench-<time>.json (and bench-results/latest.json).
+//
+//   pnpm bench [--cases tiny,small] [--engines wasm-1,wasm-2,torch] [--measures train,forward]
+//              [--rounds 3] [--reps 2] [--quick] [--baseline bench/.baseline/model.js]
+//
+// --baseline times another build of @dit/model (a saved dist/index.js inside bench/) on the
+// wasm engines too, as "<engine> (baseline)", for before/after tables measured in one run.
+// Engines: wasm-1, wasm-2 (tfjs wasm, 1 or 2 threads), cpu (tfjs plain JS), torch (PyTorch,
+// 2 threads, the reference model: the ratios' denominator), torch-1 (1 thread), torch-sdpa
+// (PyTorch with its fused attention). Default: wasm-1, wasm-2, cpu, torch, torch-1.
+// Python: DIT_PYTHON, else /opt/refvenv/bin/python, else python3; skipped without torch.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { forwardFlops, trainingStepFlops } from '@dit/model';
+import { CASES, GUIDANCE_SCALE, MEASURES, SAMPLE_STEPS, caseById } from './cases.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+
+function parseArgs(argv) {
+  const args = { rounds: 2 };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i].replace(/^--/, '');
+    if (key === 'quick') args.quick = true;
+    else args[key] = argv[++i];
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const cases = (args.cases ?? (args.quick ? 'tiny,small' : CASES.map((c) => c.id).join(','))).split(',').map(caseById);
+const measures = (args.measures ?? MEASURES.join(',')).split(',');
+const rounds = Number(args.quick ? 1 : args.rounds);
+const repsOverride = args.reps !== undefined ? Number(args.reps) : args.quick ? 2 : undefined;
+const torchThreads = Number(process.env.DIT_BENCH_TORCH_THREADS ?? 2);
+
+function pythonCommand() {
+  for (const candidate of [process.env.DIT_PYTHON, '/opt/refvenv/bin/python', 'python3']) {
+    if (!candidate) continue;
+    if (candidate.includes('/') && !existsSync(candidate)) continue;
+    const probe = spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (probe.status === 0) return { python: candidate };
+  }
+  return { skipped: 'no Python with torch (tried DIT_PYTHON, /opt/refvenv/bin/python, python3)' };
+}
+const { python, skipped: torchSkipped } = pythonCommand();
+
+/** Every engine: how to run one case on it. */
+function engineList() {
+  const names = (args.engines ?? 'wasm-1,wasm-2,cpu,torch,torch-1').split(',');
+  const engines = [];
+  for (const name of names) {
+    if (name.startsWith('torch')) {
+      if (torchSkipped) continue;
+      const threads = name === 'torch-1' ? 1 : torchThreads;
+      const attention = name === 'torch-sdpa' ? 'sdpa' : 'reference';
+      engines.push({ name, kind: 'torch', threads, attention });
+    } else if (name === 'cpu') {
+      // Plain JavaScript is ~20x slower than wasm: tiny only, and no 30-step sampling run.
+      engines.push({ name, kind: 'tfjs', backend: 'cpu', threads: 1, onlyCpuCases: true, skipMeasures: ['sample'] });
+    } else {
+      const match = /^wasm-(\d+)$/.exec(name);
+      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, cpu, torch, torch-sdpa, torch-1)`);
+      engines.push({ name, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]) });
+      if (args.baseline) engines.push({ name: `${name} (baseline)`, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]), model: resolve(args.baseline) });
+    }
+  }
+  return engines;
+}
+const engines = engineList();
+
+function runEngine(engine, benchCase) {
+  let command;
+  let commandArgs;
+  let env = process.env;
+  const engineMeasures = measures.filter((m) => !engine.skipMeasures?.includes(m));
+  if (engine.kind === 'torch') {
+    const request = { case: benchCase, measures: engineMeasures, threads: engine.threads, steps: SAMPLE_STEPS, guidance: GUIDANCE_SCALE, attention: engine.attention };
+    // libgomp's default busy-waiting collapses when another process shares the cores (a tiny
+    // training step took 1.2 s instead of 15 ms here); passive waiting costs little when idle.
+    env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+    if (repsOverride !== undefined) request.reps = repsOverride;
+    command = python;
+    commandArgs = [join(root, 'tools/reference/bench_model.py'), JSON.stringify(request)];
+  } else {
+    command = process.execPath;
+    commandArgs = [join(benchDir, 'run-tfjs.mjs'), '--backend', engine.backend, '--threads', String(engine.threads), '--case', benchCase.id, '--measures', engineMeasures.join(',')];
+    if (repsOverride !== undefined) commandArgs.push('--reps', String(repsOverride));
+    if (engine.model) commandArgs.push('--model', engine.model);
+  }
+  const result = spawnSync(command, commandArgs, { cwd: benchDir, encoding: 'utf8', maxBuffer: 64 << 20, env });
+  if (result.status !== 0) {
+    return { error: `${engine.name} on ${benchCase.id} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split('\n').slice(-5).join(' | ')}` };
+  }
+  return JSON.parse(result.stdout.trim().split('\n').pop());
+}
+
+const median = (values) => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+// samples[caseId][engine][measure] = [{ wallMs, cpuMs, stepMs? }, ...] over all rounds.
+const samples = {};
+const versions = {};
+const errors = [];
+const started = new Date();
+const loadBefore = loadavg();
+for (const benchCase of cases) {
+  samples[benchCase.id] = {};
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the engine order each round, so none always runs first or last.
+    const order = engines.map((_, i) => engines[(i + round) % engines.length]);
+    for (const engine of order) {
+      if (engine.onlyCpuCases && !benchCase.cpu) continue;
+      process.stderr.write(`[bench] ${benchCase.id} round ${round + 1}/${rounds}: ${engine.name} ... `);
+      const output = runEngine(engine, benchCase);
+      if (output.error) {
+        process.stderr.write('failed\n');
+        errors.push(output.error);
+        continue;
+      }
+      if (output.torch) versions.torch = { version: output.torch, blas: output.blas, threads: output.threads };
+      if (output.tfjs) versions.tfjs = output.tfjs;
+      const slot = (samples[benchCase.id][engine.name] ??= {});
+      for (const [measure, reps] of Object.entries(output.results)) (slot[measure] ??= []).push(...reps);
+      const summary = Object.entries(output.results).map(([m, reps]) => `${m} ${median(reps.map((r) => r.wallMs)).toFixed(0)} ms`).join(', ');
+      process.stderr.write(`${summary}\n`);
+    }
+  }
+}
+
+/** Medians and GFLOP/s per case, engine and measure. */
+function summarise(benchCase, reps, measure) {
+  const { config, batch, height, width } = benchCase;
+  const shape = { height, width };
+  const flops = {
+    train: trainingStepFlops(config, { ...shape, batch }),
+    forward: forwardFlops(config, { ...shape, batch: 2 * batch }),
+    sample: SAMPLE_STEPS * forwardFlops(config, { ...shape, batch: 2 * batch }),
+  }[measure];
+  const wallMs = median(reps.map((r) => r.wallMs));
+  const cpuMs = median(reps.map((r) => r.cpuMs));
+  const out = { wallMs, cpuMs, n: reps.length, gflops: flops / (wallMs / 1000) / 1e9 };
+  // Per-step time of sampling runs, the first (warm-up) step left out.
+  if (measure === 'sample') out.stepMs = median(reps.flatMap((r) => r.stepMs.slice(1)));
+  return out;
+}
+
+const summary = {};
+for (const benchCase of cases) {
+  summary[benchCase.id] = {};
+  for (const [engine, byMeasure] of Object.entries(samples[benchCase.id])) {
+    summary[benchCase.id][engine] = Object.fromEntries(Object.entries(byMeasure).map(([m, reps]) => [m, summarise(benchCase, reps, m)]));
+  }
+  const reference = summary[benchCase.id].torch;
+  for (const [engine, byMeasure] of Object.entries(summary[benchCase.id])) {
+    for (const [measure, s] of Object.entries(byMeasure)) {
+      const base = reference?.[measure];
+      if (base) s.ratio = s.wallMs / base.wallMs;
+      const sdpa = summary[benchCase.id]['torch-sdpa']?.[measure];
+      if (sdpa) s.ratioSdpa = s.wallMs / sdpa.wallMs;
+    }
+  }
+}
+
+const cpuModel = (() => {
+  try {
+    return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;
+  } catch {
+    return cpus()[0]?.model;
+  }
+})();
+const machine = {
+  cpu: cpuModel,
+  cores: cpus().length,
+  memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
+  node: process.version,
+  tfjs: versions.tfjs,
+  torch: versions.torch ?? torchSkipped,
+  loadAverage: { before: loadBefore.map((l) => +l.toFixed(2)), after: loadavg().map((l) => +l.toFixed(2)) },
+};
+
+const fmt = (ms) => (ms === undefined ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
+const ratio = (s) => (s?.ratio === undefined ? '' : ` (x${s.ratio.toFixed(2)})`);
+const lines = [];
+lines.push(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, tfjs ${machine.tfjs ?? '?'}, ` +
+  (typeof machine.torch === 'object' ? `PyTorch ${machine.torch.version} (${machine.torch.blas}, ${machine.torch.threads} threads)` : `PyTorch: ${machine.torch}`) +
+  `; load average ${machine.loadAverage.before[0]} -> ${machine.loadAverage.after[0]}`);
+lines.push(`Medians of ${rounds} interleaved round(s); (xN) = time / PyTorch reference time. Sampling: ${SAMPLE_STEPS} Euler steps, CFG ${GUIDANCE_SCALE} batched.`);
+lines.push('');
+lines.push('| case | engine | train step | train GFLOP/s | forward, CFG pair | forward GFLOP/s | sampling, 30 steps | per step |');
+lines.push('|---|---|---|---|---|---|---|---|');
+for (const benchCase of cases) {
+  for (const [engine, s] of Object.entries(summary[benchCase.id])) {
+    lines.push(`| ${benchCase.id} | ${engine} | ${fmt(s.train?.wallMs)}${ratio(s.train)} | ${s.train ? s.train.gflops.toFixed(1) : '-'} | ` +
+      `${fmt(s.forward?.wallMs)}${ratio(s.forward)} | ${s.forward ? s.forward.gflops.toFixed(1) : '-'} | ${fmt(s.sample?.wallMs)}${ratio(s.sample)} | ${fmt(s.sample?.stepMs)} |`);
+  }
+}
+lines.push('');
+for (const benchCase of cases) lines.push(`- ${benchCase.id}: ${benchCase.label}`);
+for (const error of errors) lines.push(`- error: ${error}`);
+console.log(lines.join('\n'));
+
+const outDir = args.out ?? join(root, 'bench-results');
+mkdirSync(outDir, { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const record = { started: started.toISOString(), machine, rounds, measures, engines: engines.map((e) => e.name), cases, summary, samples, errors, table: lines.join('\n') };
+writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify(record, null, 2));
+writeFileSync(join(outDir, 'latest.json'), JSON.stringify(record, null, 2));
+console.log(`\nwritten ${join(outDir, `bench-${stamp}.json`)}`);
+process.exit(errors.length ? 1 : 0);

@@ -1,0 +1,97 @@
+import { basename, join } from 'node:path';
+import { checkCache, cacheStatistics, formatCacheStatistics, formatPreprocessSummary, preprocess, type FlipMode, type ResizeMode } from '@dit/data';
+import { LatentNormalization } from '@dit/flow';
+import { CliError, EXIT } from '../errors.js';
+import { loadAutoencoder, loadTextEncoder, parseBuckets } from '../loaders.js';
+
+export interface PreprocessCommandOptions {
+  dataset: string;
+  cache: string;
+  textEncoder: string;
+  vae: string;
+  buckets: string;
+  resize: string;
+  flip: string;
+  maxLength: number;
+  seed: number;
+  batchSize: number;
+  encodeMode: string;
+  minSize: number;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${flag}: expected one of ${allowed.join(', ')}, got '${value}'`, EXIT.usage);
+  return value as T;
+}
+
+/** `dit preprocess`: exit 0 when every image was cached, 3 when some failed (see the report). */
+export async function preprocessCommand(options: PreprocessCommandOptions, out: (line: string) => void): Promise<number> {
+  const resize = oneOf<ResizeMode>('resize', options.resize, ['stretch', 'crop']);
+  const flipName = oneOf('flip', options.flip, ['none', 'all', 'random']);
+  const flip: FlipMode = flipName === 'none' ? false : flipName === 'all' ? true : 'random';
+  const encodeMode = oneOf<'sample' | 'mean'>('encode-mode', options.encodeMode, ['sample', 'mean']);
+  const buckets = parseBuckets(options.buckets);
+  const textEncoder = await loadTextEncoder(options.textEncoder, { maxLength: options.maxLength });
+  const autoencoder = await loadAutoencoder(options.vae);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const result = await preprocess({
+      datasetDir: options.dataset,
+      cacheDir: options.cache,
+      textEncoder,
+      autoencoder,
+      buckets,
+      resize,
+      flip,
+      seed: options.seed,
+      batchSize: options.batchSize,
+      encodeMode,
+      minSize: options.minSize,
+      showProgress: true,
+      signal: controller.signal,
+    });
+    for (const line of formatPreprocessSummary(result)) out(line);
+    if (result.aborted) return EXIT.failure;
+    return result.ok ? EXIT.ok : EXIT.partial;
+  } finally {
+    process.off('SIGINT', onSignal);
+    textEncoder.dispose();
+    autoencoder.dispose();
+  }
+}
+
+/** `dit stats`: mean/std of the cached latents and the normalisation they suggest. */
+export async function statsCommand(cacheDir: string, options: { json?: boolean }, out: (line: string) => void): Promise<void> {
+  const stats = await cacheStatistics(cacheDir, { showProgress: !options.json });
+  if (options.json) out(JSON.stringify(stats, null, 2));
+  else for (const line of formatCacheStatistics(stats)) out(line);
+}
+
+export interface CheckCacheCommandOptions {
+  vae: string;
+  out?: string;
+  std?: number;
+  offset?: number;
+}
+
+/** `dit check-cache`: decodes cache entries back to PNGs. */
+export async function checkCacheCommand(entries: string[], options: CheckCacheCommandOptions, out: (line: string) => void): Promise<void> {
+  const autoencoder = await loadAutoencoder(options.vae);
+  try {
+    const latentTransform =
+      options.std !== undefined || options.offset !== undefined
+        ? new LatentNormalization({ scalingFactor: autoencoder.scalingFactor, std: options.std ?? 1, offset: options.offset ?? 0 })
+        : undefined;
+    for (const entry of entries) {
+      const outPath = options.out ? join(options.out, basename(entry).replace(/\.safetensors$/, '') + '.png') : entry.replace(/\.safetensors$/, '') + '.check.png';
+      const result = await checkCache(entry, autoencoder, { outPath, latentTransform });
+      out(`${entry} -> ${result.outPath} (${result.width}x${result.height}, "${result.metadata.caption.slice(0, 60)}")`);
+      if (result.roundTripError !== undefined) out(`  normalisation round-trip error: ${result.roundTripError.toExponential(2)}`);
+      for (const warning of result.warnings) out(`  warning: ${warning}`);
+    }
+  } finally {
+    autoencoder.dispose();
+  }
+}

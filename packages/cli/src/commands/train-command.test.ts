@@ -1,0 +1,165 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countParameters, presets } from '@dit/model';
+import { EXIT } from '../errors.js';
+import { runCli } from '../main.js';
+import { readPngText } from './sample-png-text.js';
+import { resumeCommandLine } from './train-command.js';
+
+const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
+
+function capture(onErr?: (line: string) => void) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      out: (l: string) => out.push(l),
+      err: (l: string) => {
+        err.push(l);
+        onErr?.(l);
+      },
+    },
+    out,
+    err,
+  };
+}
+
+let dir: string;
+const cache = () => join(dir, 'cache');
+const trainArgs = (out: string) => ['train', '--cache', cache(), '--out', out, '--preset', 'tiny', '--epochs', '3', '--batch-size', '2', '--lr-scale', '10', '--latent-norm', 'cache', '--no-progress'];
+const logRows = (run: string) => readFileSync(join(run, 'log.csv'), 'utf8').trim().split('\n').slice(1);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dit-cli-train-'));
+  await cp(flowers, join(dir, 'dataset'), { recursive: true });
+  const code = await runCli(
+    ['preprocess', '--dataset', join(dir, 'dataset'), '--cache', cache(), '--text-encoder', 'random:tiny', '--vae', 'pixel:8', '--buckets', '64x64,48x80,80x48', '--max-length', '16'],
+    capture().io,
+  );
+  expect(code).toBe(EXIT.ok);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('dit train / info', () => {
+  it('trains the three phases scaled to 3 epochs, with validation samples, and writes the run', async () => {
+    const run = join(dir, 'run');
+    const { io, out } = capture();
+    const code = await runCli([...trainArgs(run), '--validate-every', '1', '--validate-steps', '2'], io);
+    expect(code).toBe(EXIT.ok);
+    expect(out.join('\n')).toContain(`model in ${join(run, 'final')}`);
+    expect(out.join('\n')).toContain('--vae pixel:8');
+    expect(existsSync(join(run, 'final', 'model.safetensors'))).toBe(true);
+    const schedule = JSON.parse(readFileSync(join(run, 'schedule.json'), 'utf8'));
+    expect(schedule.map((p: { epochs: number[] }) => p.epochs)).toEqual([[0, 0], [1, 1], [2, 2]]);
+    expect(schedule[0].lr).toMatchObject({ start: 1e-3, end: 5e-4 });
+    // --latent-norm cache: phases 2 and 3 take this cache's statistics, not the original's 0.3077 / 1.1908.
+    expect(schedule[2].latentNorm.std).not.toBeCloseTo(1.1908, 3);
+    const samples = readdirSync(join(run, 'samples'));
+    expect(samples).toContain('epoch_0001_raw_entry0.png');
+    expect(samples).toContain('epoch_0002_ema_entry0.png');
+    expect(logRows(run).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('Ctrl-C checkpoints and exits 0 with the resume command; that command finishes the same run', async () => {
+    const run = join(dir, 'interrupted');
+    let signalled = false;
+    const first = capture((line) => {
+      if (!signalled && /^epoch 0 /.test(line)) {
+        signalled = true;
+        process.emit('SIGINT', 'SIGINT');
+      }
+    });
+    expect(await runCli(trainArgs(run), first.io)).toBe(EXIT.ok);
+    expect(first.err.join('\n')).toContain('SIGINT: finishing this step');
+    const resume = first.out.find((line) => line.startsWith('resume with: '))!;
+    expect(resume).toBe(`resume with: ${resumeCommandLine(trainArgs(run))}`);
+    expect(existsSync(join(run, 'final'))).toBe(false);
+    const stoppedAt = logRows(run).length;
+
+    const again = capture();
+    expect(await runCli(trainArgs(run), again.io)).toBe(EXIT.usage);
+    expect(again.err.join('\n')).toMatch(/already holds checkpoints .*add --resume/);
+
+    const second = capture();
+    expect(await runCli(resume.replace('resume with: dit ', '').split(' '), second.io)).toBe(EXIT.ok);
+    const rows = logRows(run);
+    expect(rows.length).toBeGreaterThan(stoppedAt);
+    expect(rows.map((row) => Number(row.split(',')[1]))).toEqual(rows.map((_, i) => i + 1));
+    // Exact resume: the same losses as the uninterrupted run above (validation draws no training randomness).
+    expect(rows).toEqual(logRows(join(dir, 'run')));
+  });
+
+  it('info describes a model folder, checkpoint, cache, run and safetensors file', async () => {
+    const run = join(dir, 'run');
+    const model = capture();
+    expect(await runCli(['info', join(run, 'final'), '--json'], model.io)).toBe(EXIT.ok);
+    const info = JSON.parse(model.out.join('\n'));
+    expect(info.kind).toBe('model');
+    expect(info.config).toMatchObject({ hiddenSize: presets.tiny.hiddenSize, inChannels: 192, textDim: 64, textLength: 16 });
+    expect(info.parameters).toBe(countParameters(info.config));
+
+    const runInfo = capture();
+    expect(await runCli(['info', run, '--json'], runInfo.io)).toBe(EXIT.ok);
+    const { checkpoints } = JSON.parse(runInfo.out.join('\n'));
+    const last = checkpoints[checkpoints.length - 1];
+    const checkpoint = capture();
+    expect(await runCli(['info', join(run, 'checkpoints', last.name)], checkpoint.io)).toBe(EXIT.ok);
+    const text = checkpoint.out.join('\n');
+    expect(text).toContain(`position: step ${last.step} done`);
+    expect(text).toMatch(/schedule finished/);
+    expect(text).toMatch(/ema\.safetensors +\d+/);
+
+    const cacheInfo = capture();
+    expect(await runCli(['info', cache()], cacheInfo.io)).toBe(EXIT.ok);
+    expect(cacheInfo.out.join('\n')).toMatch(/entries: 8 \(0 mirrored copies\)/);
+    expect(cacheInfo.out.join('\n')).toMatch(/64x64 +\d+ entries, latents \[192, 8, 8\]/);
+
+    const tensors = capture();
+    expect(await runCli(['info', join(run, 'final', 'model.safetensors'), '--json'], tensors.io)).toBe(EXIT.ok);
+    const file = JSON.parse(tensors.out.join('\n'));
+    expect(file.tensors).toContainEqual({ name: 'x_embedder.weight', dtype: 'F32', shape: [presets.tiny.hiddenSize, 192 * 4] });
+    expect(file.parameters).toBe(info.parameters);
+
+    const missing = capture();
+    expect(await runCli(['info', join(dir, 'dataset')], missing.io)).toBe(EXIT.usage);
+  });
+
+  it('sampling a run folder uses its final weights and the normalisation its checkpoint recorded', async () => {
+    const run = join(dir, 'run');
+    const entry = join(cache(), readdirSync(cache()).find((f) => f.endsWith('.safetensors'))!);
+    const { io } = capture();
+    expect(await runCli(['sample', '--model', run, '--entry', entry, '--steps', '2', '--sampler', 'heun', '--out', join(dir, 'samples')], io)).toBe(EXIT.ok);
+    const png = join(dir, 'samples', readdirSync(join(dir, 'samples')).find((f) => f.endsWith('.png'))!);
+    const text = readPngText(readFileSync(png));
+    const schedule = JSON.parse(readFileSync(join(run, 'schedule.json'), 'utf8'));
+    expect(Number(text.latent_std)).toBe(schedule[2].latentNorm.std);
+    expect(Number(text.latent_offset)).toBe(schedule[2].latentNorm.offset);
+    expect(text.model).toBe(join(run, 'final', 'model.safetensors'));
+    expect(text.vae).toBe('pixel:8');
+    expect([64, 48, 80]).toContain((await sharp(png).metadata()).width);
+  });
+
+  it('names bad options and exits 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--preset', 'huge'], /--preset: expected one of seed, small, tiny, got 'huge'/],
+      [['--optimizer', 'sgd'], /--optimizer: expected one of adamw, adamw-8bit/],
+      [['--memory-budget', 'lots'], /--memory-budget must look like '16GB'/],
+      [['--schedule', join(dir, 'nope.json')], /--schedule .*nope\.json: not one of original, original-as-logged/],
+      [['--epochs', '2'], /epochs must be an integer >= the number of phases \(3\)/],
+    ];
+    await writeFile(join(dir, 'model.json'), JSON.stringify({ in_channels: 4, hidden_size: 32 }));
+    cases.push([['--model-config', join(dir, 'model.json')], /in_channels is 4, but the cache .* holds 192 latent channels/]);
+    for (const [extra, message] of cases) {
+      const { io, err } = capture();
+      expect(await runCli([...trainArgs(join(dir, 'bad')), ...extra], io), extra.join(' ')).toBe(EXIT.usage);
+      expect(err.join('\n')).toMatch(message);
+    }
+  });
+});

@@ -2,12 +2,13 @@
 // five bundled flowers:
 //   pnpm --filter @dit/example-cache-tools start
 //   pnpm --filter @dit/example-cache-tools start -- --out /tmp/cache-tools
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@dit/core';
 import { CACHE_TOOLS_DEFAULTS, runCacheTools } from './run-cache-tools.js';
 
-const here = import.meta.dirname;
+const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   // pnpm passes a literal '--' through.
   args: process.argv.slice(2).filter((arg) => arg !== '--'),

@@ -29,7 +29,7 @@ export async function generate(settings: Partial<GenerateSettings> = {}): Promis
   if (!options.grid || images.length === 0) return { images, grid: null };
   const rows = new Map<string, string[]>();
   for (const image of images) {
-    const label = image.settings.entry ? basename(image.settings.entry) : image.settings.prompt.slice(0, 18);
+    const label = image.settings.entry ? basename(image.settings.entry) : `${image.settings.prompt.slice(0, 14)}...`;
     rows.set(label, [...(rows.get(label) ?? []), image.path]);
   }
   const grid = join(options.outDir, 'grid.png');

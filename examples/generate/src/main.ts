@@ -2,13 +2,14 @@
 //   pnpm --filter @dit/example-generate start                          (after `pnpm demo`)
 //   pnpm --filter @dit/example-generate start -- --prompt "A red tulip." --batch 4 --cfg 2
 //   pnpm --filter @dit/example-generate start -- --entry runs/demo/cache/39.safetensors
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@dit/core';
 import { generate } from './generate.js';
 import { EXAMPLE_DEFAULTS } from './settings.js';
 
-const root = resolve(import.meta.dirname, '..', '..', '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const text = { type: 'string' } as const;
 const { values } = parseArgs({
   // pnpm passes a literal '--' through.

@@ -2,13 +2,14 @@
 // flower drawn back from noise next to the original.
 //   pnpm --filter @dit/example-overfit start
 //   pnpm --filter @dit/example-overfit start -- --steps 1000 --lr 1e-3 --out /tmp/overfit
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@dit/core';
 import { OVERFIT_EXAMPLE_DEFAULTS, type OverfitConfig } from './overfit-config.js';
 import { runOverfit } from './run-overfit.js';
 
-const here = import.meta.dirname;
+const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   // pnpm passes a literal '--' through.
   args: process.argv.slice(2).filter((arg) => arg !== '--'),

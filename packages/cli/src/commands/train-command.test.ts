@@ -32,6 +32,7 @@ function capture(onErr?: (line: string) => void) {
 let dir: string;
 const cache = () => join(dir, 'cache');
 const trainArgs = (out: string) => ['train', '--cache', cache(), '--out', out, '--preset', 'tiny', '--epochs', '3', '--batch-size', '2', '--lr-scale', '10', '--latent-norm', 'cache', '--no-progress'];
+const pngs = (folder: string) => readdirSync(folder).filter((f) => f.endsWith('.png'));
 const logRows = (run: string) => readFileSync(join(run, 'log.csv'), 'utf8').trim().split('\n').slice(1);
 
 beforeAll(async () => {
@@ -144,6 +145,16 @@ describe('dit train / info', () => {
     expect(text.model).toBe(join(run, 'final', 'model.safetensors'));
     expect(text.vae).toBe('pixel:8');
     expect([64, 48, 80]).toContain((await sharp(png).metadata()).width);
+
+    // A checkpoint: its EMA weights by default, or the raw ones with --weights model.
+    const [latest] = readdirSync(join(run, 'checkpoints')).sort().reverse();
+    for (const weights of ['ema', 'model']) {
+      const out = join(dir, `samples-${weights}`);
+      const args = ['sample', '--model', join(run, 'checkpoints', latest), '--entry', entry, '--steps', '1', '--out', out, ...(weights === 'model' ? ['--weights', 'model'] : [])];
+      expect(await runCli(args, capture().io)).toBe(EXIT.ok);
+      const settings = readPngText(readFileSync(join(out, pngs(out)[0])));
+      expect(settings).toMatchObject({ weights, model: join(run, 'checkpoints', latest, `${weights}.safetensors`), latent_std: String(schedule[2].latentNorm.std) });
+    }
   });
 
   it('names bad options and exits 2', async () => {

@@ -1,21 +1,8 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    shims: true,
-    target: 'node20',
-  },
-  {
-    // The `dit` executable: ESM only (it awaits at top level).
-    entry: ['src/bin.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    shims: true,
-    target: 'node20',
-  },
+  packageBuild,
+  // The `dit` executable: ESM only (it awaits at top level).
+  { ...packageBuild, entry: ['src/bin.ts'], format: ['esm'], dts: false, clean: false },
 ]);

@@ -60,6 +60,16 @@ describe('dit preprocess / stats / check-cache', () => {
     expect([64, 48, 80]).toContain(meta.width);
   });
 
+  it('takes --dataset and --cache from a config file, and says when they are missing', async () => {
+    await writeFile(join(dir, 'pre.json'), JSON.stringify({ dataset: join(dir, 'dataset'), cache: cache(), textEncoder: 'random:tiny', vae: 'pixel:8', buckets: '64x64,48x80,80x48', maxLength: 16 }));
+    const ok = capture();
+    expect(await runCli(['preprocess', '--config', join(dir, 'pre.json')], ok.io)).toBe(EXIT.partial); // broken.png is still there
+    expect(ok.out.join('\n')).toMatch(/8 up to date, 1 failed/);
+    const missing = capture();
+    expect(await runCli(['preprocess', '--cache', cache()], missing.io)).toBe(EXIT.usage);
+    expect(missing.err.join('\n')).toContain('--dataset is required');
+  });
+
   it('names bad flag values', async () => {
     const { io, err } = capture();
     expect(await runCli([...args(), '--resize', 'squash'], io)).toBe(EXIT.usage);

@@ -5,8 +5,8 @@ import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder, loadTextEncoder, parseBuckets } from '../loaders.js';
 
 export interface PreprocessCommandOptions {
-  dataset: string;
-  cache: string;
+  dataset?: string;
+  cache?: string;
   textEncoder: string;
   vae: string;
   buckets: string;
@@ -26,6 +26,9 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 
 /** `dit preprocess`: exit 0 when every image was cached, 3 when some failed (see the report). */
 export async function preprocessCommand(options: PreprocessCommandOptions, out: (line: string) => void): Promise<number> {
+  for (const field of ['dataset', 'cache'] as const) {
+    if (!options[field]) throw new CliError(`--${field} is required (as a flag or in the --config file)`, EXIT.usage);
+  }
   const resize = oneOf<ResizeMode>('resize', options.resize, ['stretch', 'crop']);
   const flipName = oneOf('flip', options.flip, ['none', 'all', 'random']);
   const flip: FlipMode = flipName === 'none' ? false : flipName === 'all' ? true : 'random';
@@ -38,8 +41,8 @@ export async function preprocessCommand(options: PreprocessCommandOptions, out: 
   process.once('SIGINT', onSignal);
   try {
     const result = await preprocess({
-      datasetDir: options.dataset,
-      cacheDir: options.cache,
+      datasetDir: options.dataset!,
+      cacheDir: options.cache!,
       textEncoder,
       autoencoder,
       buckets,

@@ -14,7 +14,7 @@ export interface DemoConfig {
   lrScale: number;
   /** Validation samples every this many epochs. */
   validateEvery: number;
-  /** Pixel buckets (width x height); the original's three, divided by 8. */
+  /** Pixel buckets (width x height): the original's three shapes, divided by 16. */
   buckets: { width: number; height: number }[];
   /** Space-to-depth factor of the PixelAutoencoder (the demo trains on folded pixels). */
   pixelFactor: number;
@@ -28,18 +28,18 @@ export interface DemoConfig {
 }
 
 export const DEMO_DEFAULTS: Omit<DemoConfig, 'outDir' | 'dataDir'> = {
-  epochs: 300,
+  epochs: 600,
   batchSize: 4,
-  lrScale: 4,
-  validateEvery: 25,
+  lrScale: 8,
+  validateEvery: 100,
   buckets: [
-    { width: 64, height: 64 },
-    { width: 48, height: 80 },
-    { width: 80, height: 48 },
+    { width: 32, height: 32 },
+    { width: 24, height: 40 },
+    { width: 40, height: 24 },
   ],
-  pixelFactor: 4,
-  textLength: 32,
-  model: { patchSize: 2, hiddenSize: 192, depth: 4, numHeads: 4 },
+  pixelFactor: 2,
+  textLength: 24,
+  model: { patchSize: 2, hiddenSize: 128, depth: 4, numHeads: 4 },
   sampleSteps: 30,
   guidanceScale: 1.5,
   seed: 0,

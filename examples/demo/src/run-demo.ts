@@ -68,7 +68,7 @@ export async function runDemo(config: DemoConfig, info: { backend: string }): Pr
     batchSize: config.batchSize,
     checkpointEvery: Math.max(10, Math.floor(config.epochs / 6)),
     keepLast: 2,
-    validation: { autoencoder, every: config.validateEvery, entries: firstOfSpecies.slice(0, 4) },
+    validation: { autoencoder, every: config.validateEvery, entries: firstOfSpecies.slice(0, 3) },
   });
   model.dispose();
   if (result.status !== 'completed' || !result.finalDir) throw new Error(`training stopped early; resume from ${result.checkpoint}`);
@@ -92,7 +92,7 @@ export async function runDemo(config: DemoConfig, info: { backend: string }): Pr
       toCached: (x) => norm.toCached(x),
       autoencoder,
       steps: config.sampleSteps,
-      sampler: 'rk4',
+      sampler: 'euler',
       guidanceScale: config.guidanceScale,
     });
     tf.dispose([text, noise]);

@@ -22,8 +22,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forwardFlops, trainingStepFlops } from '@dit/model';
 import { CASES, GUIDANCE_SCALE, MEASURES, SAMPLE_STEPS, caseById } from './cases.mjs';
+import { median, renderTables, summarise } from './report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
@@ -106,13 +106,6 @@ function runEngine(engine, benchCase) {
   return JSON.parse(result.stdout.trim().split('\n').pop());
 }
 
-const median = (values) => {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 // samples[caseId][engine][measure] = [{ wallMs, cpuMs, stepMs? }, ...] over all rounds.
 const samples = {};
 const versions = {};
@@ -143,39 +136,7 @@ for (const benchCase of cases) {
   }
 }
 
-/** Medians and GFLOP/s per case, engine and measure. */
-function summarise(benchCase, reps, measure) {
-  const { config, batch, height, width } = benchCase;
-  const shape = { height, width };
-  const flops = {
-    train: trainingStepFlops(config, { ...shape, batch }),
-    forward: forwardFlops(config, { ...shape, batch: 2 * batch }),
-    sample: SAMPLE_STEPS * forwardFlops(config, { ...shape, batch: 2 * batch }),
-  }[measure];
-  const wallMs = median(reps.map((r) => r.wallMs));
-  const cpuMs = median(reps.map((r) => r.cpuMs));
-  const out = { wallMs, cpuMs, n: reps.length, gflops: flops / (wallMs / 1000) / 1e9 };
-  // Per-step time of sampling runs, the first (warm-up) step left out.
-  if (measure === 'sample') out.stepMs = median(reps.flatMap((r) => r.stepMs.slice(1)));
-  return out;
-}
-
-const summary = {};
-for (const benchCase of cases) {
-  summary[benchCase.id] = {};
-  for (const [engine, byMeasure] of Object.entries(samples[benchCase.id])) {
-    summary[benchCase.id][engine] = Object.fromEntries(Object.entries(byMeasure).map(([m, reps]) => [m, summarise(benchCase, reps, m)]));
-  }
-  const reference = summary[benchCase.id].torch;
-  for (const [engine, byMeasure] of Object.entries(summary[benchCase.id])) {
-    for (const [measure, s] of Object.entries(byMeasure)) {
-      const base = reference?.[measure];
-      if (base) s.ratio = s.wallMs / base.wallMs;
-      const sdpa = summary[benchCase.id]['torch-sdpa']?.[measure];
-      if (sdpa) s.ratioSdpa = s.wallMs / sdpa.wallMs;
-    }
-  }
-}
+const summary = summarise(cases, samples);
 
 const cpuModel = (() => {
   try {
@@ -194,31 +155,13 @@ const machine = {
   loadAverage: { before: loadBefore.map((l) => +l.toFixed(2)), after: loadavg().map((l) => +l.toFixed(2)) },
 };
 
-const fmt = (ms) => (ms === undefined ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
-const ratio = (s) => (s?.ratio === undefined ? '' : ` (x${s.ratio.toFixed(2)})`);
-const lines = [];
-lines.push(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, tfjs ${machine.tfjs ?? '?'}, ` +
-  (typeof machine.torch === 'object' ? `PyTorch ${machine.torch.version} (${machine.torch.blas}, ${machine.torch.threads} threads)` : `PyTorch: ${machine.torch}`) +
-  `; load average ${machine.loadAverage.before[0]} -> ${machine.loadAverage.after[0]}`);
-lines.push(`Medians of ${rounds} interleaved round(s); (xN) = time / PyTorch reference time. Sampling: ${SAMPLE_STEPS} Euler steps, CFG ${GUIDANCE_SCALE} batched.`);
-lines.push('');
-lines.push('| case | engine | train step | train GFLOP/s | forward, CFG pair | forward GFLOP/s | sampling, 30 steps | per step |');
-lines.push('|---|---|---|---|---|---|---|---|');
-for (const benchCase of cases) {
-  for (const [engine, s] of Object.entries(summary[benchCase.id])) {
-    lines.push(`| ${benchCase.id} | ${engine} | ${fmt(s.train?.wallMs)}${ratio(s.train)} | ${s.train ? s.train.gflops.toFixed(1) : '-'} | ` +
-      `${fmt(s.forward?.wallMs)}${ratio(s.forward)} | ${s.forward ? s.forward.gflops.toFixed(1) : '-'} | ${fmt(s.sample?.wallMs)}${ratio(s.sample)} | ${fmt(s.sample?.stepMs)} |`);
-  }
-}
-lines.push('');
-for (const benchCase of cases) lines.push(`- ${benchCase.id}: ${benchCase.label}`);
-for (const error of errors) lines.push(`- error: ${error}`);
-console.log(lines.join('\n'));
+const table = renderTables({ machine, rounds, cases, summary, errors });
+console.log(table);
 
 const outDir = args.out ?? join(root, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
-const record = { started: started.toISOString(), machine, rounds, measures, engines: engines.map((e) => e.name), cases, summary, samples, errors, table: lines.join('\n') };
+const record = { started: started.toISOString(), machine, rounds, measures, engines: engines.map((e) => e.name), cases, summary, samples, errors, table };
 writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify(record, null, 2));
 writeFileSync(join(outDir, 'latest.json'), JSON.stringify(record, null, 2));
 console.log(`\nwritten ${join(outDir, `bench-${stamp}.json`)}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Per-kernel profile of one training step (or one CFG-pair forward) with tf.profile.
 //
-//   node bench/profile.mjs [--case small] [--backend wasm] [--threads 1] [--measure train|forward] [--out file.json]
+//   node bench/profile.mjs [--case small] [--backend wasm] [--threads 1] [--measure train|forward] [--warmup 3]
+//                          [--model path/to/other/dist/index.js] [--out file.json]
 //
 // On wasm every kernel runs synchronously on the calling thread (which waits for its pthread
 // pool), and the wasm backend's `time()` is wall time around the kernel, so tf.profile's
@@ -12,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@dit/core';
-import { SingleStreamDiTV2 } from '@dit/model';
+import * as ditModel from '@dit/model';
 import { caseById } from './cases.mjs';
 
 const args = {};
@@ -23,10 +24,12 @@ const threads = Number(args.threads ?? 1);
 const measure = args.measure ?? 'train';
 const benchCase = caseById(args.case ?? 'small');
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const out = args.out ?? join(repoRoot, 'bench-results', `profile-${benchCase.id}-${measure}-${backend}${threads > 1 ? `-${threads}t` : ''}.json`);
+const out = args.out ?? join(repoRoot, 'bench-results', `profile-${benchCase.id}-${measure}-${backend}${threads > 1 ? `-${threads}t` : ''}${args.model ? '-baseline' : ''}.json`);
 const top = Number(args.top ?? 25);
 
 await selectBackend({ force: backend, threads });
+// --model: another build of @dit/model (as in run-tfjs.mjs), e.g. the saved pre-change dist.
+const { SingleStreamDiTV2 } = args.model ? await import(new URL(args.model, `file://${process.cwd()}/`).href) : ditModel;
 const { config, batch, height, width } = benchCase;
 const model = new SingleStreamDiTV2({ ...config, seed: 0 });
 model.namedVariables().forEach(({ variable }, i) => tf.tidy(() => variable.assign(tf.randomNormal(variable.shape, 0, 0.02, 'float32', 100 + i))));
@@ -42,8 +45,9 @@ function step() {
   return [value, ...gradients];
 }
 
-// Warm-up outside the profile, then one profiled step.
-tf.dispose(step());
+// Warm-up outside the profile (JIT of the JS kernels, XNNPACK operator caches), then one profiled step.
+const warmup = Number(args.warmup ?? 3);
+for (let i = 0; i < warmup; i++) tf.dispose(step());
 const start = performance.now();
 let outputs;
 const profile = await tf.profile(() => {
@@ -80,7 +84,7 @@ const kernelMs = kernels.reduce((sum, k) => sum + k.ms, 0);
 const byName = group((k) => k.name);
 const byShape = group((k) => `${k.name} ${JSON.stringify(k.inputShapes)}`);
 const report = {
-  case: benchCase.id, measure, backend, threads, wallMs, kernelMs, kernelCalls: kernels.length, peakBytes: profile.peakBytes,
+  case: benchCase.id, measure, backend, threads, model: args.model ?? '@dit/model', wallMs, kernelMs, kernelCalls: kernels.length, peakBytes: profile.peakBytes,
   timer: 'tf.profile kernelTimeMs (wasm/cpu: wall time around each synchronous kernel)',
   byName, byShape: byShape.slice(0, 200),
   scopes: [...new Set(scopes.map((k) => k.name))],

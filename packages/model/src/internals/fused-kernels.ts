@@ -252,45 +252,33 @@ export function headsToRows(perHead: tf.Tensor2D[], layout: HeadLayout): tf.Tens
 const rowsToHeadsKernel: FusedKernel<AnyAttrs> = {
   name: 'DitRowsToHeads',
   outputShapes([[rows, width]], { batch, heads }) {
-    const tokens = rows / batch;
-    const d = width / heads;
-    const groups = batch * heads;
-    return [...Array.from({ length: groups }, () => [tokens, d]), ...Array.from({ length: groups }, () => [d, tokens])];
+    return Array.from({ length: batch * heads }, () => [rows / batch, width / heads]);
   },
   compute([x], outputs, [[rows, width]], { batch, heads }) {
     const tokens = rows / batch;
     const d = width / heads;
-    const groups = batch * heads;
     for (let b = 0; b < batch; b++) {
       for (let n = 0; n < tokens; n++) {
         const row = (b * tokens + n) * width;
         for (let h = 0; h < heads; h++) {
-          const g = b * heads + h;
-          const plain = outputs[g];
-          const transposed = outputs[groups + g];
+          const out = outputs[b * heads + h];
           const from = row + h * d;
-          for (let j = 0; j < d; j++) {
-            const value = x[from + j];
-            plain[n * d + j] = value;
-            transposed[j * tokens + n] = value;
-          }
+          for (let j = 0; j < d; j++) out[n * d + j] = x[from + j];
         }
       }
     }
   },
 };
 
-/** Rows [B * N, heads * d] -> per head [N, d] and its transpose [d, N] (the inverse of headsToRows, twice). */
-export function rowsToHeads(rows: tf.Tensor2D, layout: HeadLayout): { plain: tf.Tensor2D[]; transposed: tf.Tensor2D[] } {
+/** Rows [B * N, heads * d] -> per head [N, d] (the inverse of headsToRows). */
+export function rowsToHeads(rows: tf.Tensor2D, layout: HeadLayout): tf.Tensor2D[] {
   const { batch, heads } = layout;
-  const groups = batch * heads;
   const fused = runFused(rowsToHeadsKernel, [rows], { batch, heads });
-  if (fused) return { plain: fused.slice(0, groups), transposed: fused.slice(groups) } as { plain: tf.Tensor2D[]; transposed: tf.Tensor2D[] };
+  if (fused) return fused as tf.Tensor2D[];
   const [total, width] = rows.shape;
   const tokens = total / batch;
   const d = width / heads;
-  const plain = tf.tidy(() => tf.unstack(tf.reshape(tf.transpose(tf.reshape(rows, [batch, tokens, heads, d]), [0, 2, 1, 3]), [groups, tokens, d]))) as tf.Tensor2D[];
-  return { plain, transposed: plain.map((t) => tf.transpose(t)) };
+  return tf.tidy(() => tf.unstack(tf.reshape(tf.transpose(tf.reshape(rows, [batch, tokens, heads, d]), [0, 2, 1, 3]), [batch * heads, tokens, d]))) as tf.Tensor2D[];
 }
 
 const qkvGradientKernel: FusedKernel<HeadAttrs> = {
@@ -313,8 +301,8 @@ const qkvGradientKernel: FusedKernel<HeadAttrs> = {
         for (let h = 0; h < heads; h++) {
           const g = b * heads + h;
           const dq = inputs[g];
-          const dkT = inputs[groups + g];
-          const dvT = inputs[2 * groups + g];
+          const dk = inputs[groups + g];
+          const dv = inputs[2 * groups + g];
           const qAt = row + h * d;
           const kAt = qAt + width;
           const vAt = qAt + 2 * width;
@@ -329,12 +317,12 @@ const qkvGradientKernel: FusedKernel<HeadAttrs> = {
             const q2 = dq[at + half + j];
             out[qAt + j] = scale * (q1 * c1 + q2 * s2);
             out[qAt + half + j] = scale * (q2 * c2 - q1 * s1);
-            const k1 = dkT[j * tokens + n];
-            const k2 = dkT[(half + j) * tokens + n];
+            const k1 = dk[at + j];
+            const k2 = dk[at + half + j];
             out[kAt + j] = k1 * c1 + k2 * s2;
             out[kAt + half + j] = k2 * c2 - k1 * s1;
           }
-          for (let j = 0; j < d; j++) out[vAt + j] = dvT[j * tokens + n];
+          for (let j = 0; j < d; j++) out[vAt + j] = dv[at + j];
         }
       }
     }
@@ -342,25 +330,23 @@ const qkvGradientKernel: FusedKernel<HeadAttrs> = {
 };
 
 /**
- * The backward pass of {@link qkvToHeads}: per-head gradients of the scaled rotated queries
- * [N, d], of the rotated transposed keys [d, N] and of the values, transposed [d, N] ->
- * d(qkv) [B * N, 3D].
+ * The backward pass of {@link qkvToHeads}: per-head gradients [N, d] of the scaled rotated
+ * queries, of the rotated keys and of the values -> d(qkv) [B * N, 3D].
  */
-export function headsToQkvGradient(dQueries: tf.Tensor2D[], dKeysT: tf.Tensor2D[], dValuesT: tf.Tensor2D[], rope: RopeTables, layout: HeadLayout, scale: number): tf.Tensor2D {
+export function headsToQkvGradient(dQueries: tf.Tensor2D[], dKeys: tf.Tensor2D[], dValues: tf.Tensor2D[], rope: RopeTables, layout: HeadLayout, scale: number): tf.Tensor2D {
   const { batch, heads } = layout;
-  const fused = runFused(qkvGradientKernel, [...dQueries, ...dKeysT, ...dValuesT, rope.cos, rope.sin], { batch, heads, scale });
+  const fused = runFused(qkvGradientKernel, [...dQueries, ...dKeys, ...dValues, rope.cos, rope.sin], { batch, heads, scale });
   if (fused) return fused[0] as tf.Tensor2D;
   const [tokens, d] = dQueries[0].shape;
   return tf.tidy(() => {
-    const toRows = (perHead: tf.Tensor2D[], transposed: boolean, rotate: boolean) => {
-      let x = tf.stack(perHead) as tf.Tensor3D; // [G, N, d] or [G, d, N]
-      if (transposed) x = tf.transpose(x, [0, 2, 1]);
+    const toRows = (perHead: tf.Tensor2D[], rotate: boolean) => {
+      const x = tf.stack(perHead) as tf.Tensor3D; // [G, N, d]
       let tokensFirst = tf.transpose(tf.reshape(x, [batch, heads, tokens, d]), [0, 2, 1, 3]) as tf.Tensor4D;
       if (rotate) tokensFirst = applyRopeBackward(tokensFirst, rope);
       return tf.reshape(tokensFirst, [batch * tokens, heads * d]);
     };
-    const dq = tf.mul(toRows(dQueries, false, true), scale);
-    return tf.concat([dq, toRows(dKeysT, true, true), toRows(dValuesT, true, false)], 1) as tf.Tensor2D;
+    const dq = tf.mul(toRows(dQueries, true), scale);
+    return tf.concat([dq, toRows(dKeys, true), toRows(dValues, false)], 1) as tf.Tensor2D;
   });
 }
 

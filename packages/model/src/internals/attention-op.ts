@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { softmaxBackward, transpose2d, transposeEach, type AttentionHeads } from './fused-kernels.js';
+import { softmaxBackward, transposeEach, type AttentionHeads } from './fused-kernels.js';
 
 /**
  * Scaled dot-product attention, one head at a time: per head softmax(q_s k^T) v, with q_s the
@@ -13,46 +13,43 @@ export function attentionForward({ queries, keysT, values }: AttentionHeads): tf
   return queries.map((q, g) => tf.tidy(() => tf.matMul(tf.softmax(tf.matMul(q, keysT[g])), values[g])));
 }
 
-/** Per-head gradients [N, d]: of the scaled queries, of the keys (not transposed) and of the values. */
+/** Per-head gradients: of the scaled queries [N, d], of the transposed keys [d, N], of the values transposed [d, N]. */
 export interface AttentionGradients {
   dQueries: tf.Tensor2D[];
-  dKeys: tf.Tensor2D[];
-  dValues: tf.Tensor2D[];
+  dKeysT: tf.Tensor2D[];
+  dValuesT: tf.Tensor2D[];
 }
 
 /**
- * Backward pass of {@link attentionForward} from the output gradient of each head [N, d].
- * Each head's probabilities are recomputed from q and k rather than kept from the forward
- * pass: one extra q k^T per head buys O(N d) instead of O(N^2) saved memory per head.
- *   dP = dO V^T, dS = softmax'(dP), dQ_s = dS K, dK = dS^T Q_s, dV = P^T dO.
- * Every product is 2-D and non-transposed, and each has the long N side as its output rows:
- * XNNPACK runs [N, N] x [N, d] about twice as fast as [d, N] x [N, N] (docs/performance.md),
- * which pays for transposing P and dS (one blocked pass each).
+ * Backward pass of {@link attentionForward} from the output gradient per head, given both as
+ * [N, d] and transposed [d, N] (rowsToHeads makes both in one pass). Each head's probabilities
+ * are recomputed from q and k rather than kept from the forward pass: one extra q k^T per head
+ * buys O(N d) instead of O(N^2) saved memory per head. No product needs a transposed [N, N]:
+ *   dP = dO V^T, dS = softmax'(dP), dQ_s = dS K, dK^T = Q_s^T dS, dV^T = dO^T P.
+ * (dK = dS^T Q_s and dV = P^T dO, with [N, N] x [N, d] products, measured slower: the two
+ * [N, N] transposes cost more than the products gain.)
  */
-export function attentionBackward(heads: AttentionHeads, dOutputs: tf.Tensor2D[]): AttentionGradients {
+export function attentionBackward(heads: AttentionHeads, dOutputs: tf.Tensor2D[], dOutputsT: tf.Tensor2D[]): AttentionGradients {
   const dQueries: tf.Tensor2D[] = [];
-  const dKeys: tf.Tensor2D[] = [];
-  const dValues: tf.Tensor2D[] = [];
+  const dKeysT: tf.Tensor2D[] = [];
+  const dValuesT: tf.Tensor2D[] = [];
   heads.queries.forEach((q, g) => {
-    const [dq, dk, dv] = tf.tidy(() => {
+    const [dq, dkT, dvT] = tf.tidy(() => {
       const kT = heads.keysT[g];
-      const dO = dOutputs[g];
-      // The small [N, d] <-> [d, N] transposes, both in one kernel call.
-      const [keys, valuesT] = transposeEach([kT, heads.values[g]]);
+      // The small [N, d] <-> [d, N] transposes, all three in one kernel call.
+      const [keys, queriesT, valuesT] = transposeEach([kT, q, heads.values[g]]);
       // [N, N] temporaries are released as soon as used: at most three are alive at once.
       const probabilities = tf.tidy(() => tf.softmax(tf.matMul(q, kT))) as tf.Tensor2D;
-      const dProbabilities = tf.matMul(dO, valuesT) as tf.Tensor2D;
+      const dProbabilities = tf.matMul(dOutputs[g], valuesT) as tf.Tensor2D;
       const dScores = softmaxBackward(probabilities, dProbabilities);
       dProbabilities.dispose();
-      const dvHead = tf.tidy(() => tf.matMul(transpose2d(probabilities), dO));
+      const dvTHead = tf.matMul(dOutputsT[g], probabilities);
       probabilities.dispose();
-      const dqHead = tf.matMul(dScores, keys);
-      const dkHead = tf.tidy(() => tf.matMul(transpose2d(dScores), q));
-      return [dqHead, dkHead, dvHead] as tf.Tensor2D[];
+      return [tf.matMul(dScores, keys), tf.matMul(queriesT, dScores), dvTHead] as tf.Tensor2D[];
     });
     dQueries.push(dq);
-    dKeys.push(dk);
-    dValues.push(dv);
+    dKeysT.push(dkT);
+    dValuesT.push(dvT);
   });
-  return { dQueries, dKeys, dValues };
+  return { dQueries, dKeysT, dValuesT };
 }

@@ -49,15 +49,9 @@ export interface BlockActivations {
 /** X W + b as one fused op (one output tensor instead of a product and a sum). */
 const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
 
-/**
- * dY -> [dX, dW, db] for Y = X W + b, with no transposed matMul; X^T is freed before dX exists.
- * dW [in, out] is X^T dY, or (dY^T X)^T when out > in: XNNPACK runs a product faster when its
- * output has more rows than columns (~2x for the MLP's [D, T] x [T, 4D] at the seed width,
- * docs/performance.md), more than paying for the extra transposes.
- */
+/** dY -> [dX, dW, db] for Y = X W + b, with no transposed matMul; X^T is freed before dX exists. */
 function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
-  const [inFeatures, outFeatures] = w.shape;
-  const dw = tf.tidy(() => (outFeatures > inFeatures ? transpose2d(tf.matMul(transpose2d(dy), x)) : tf.matMul(transpose2d(x), dy))) as tf.Tensor2D;
+  const dw = tf.tidy(() => tf.matMul(transpose2d(x), dy)) as tf.Tensor2D;
   const db = tf.sum(dy, 0) as tf.Tensor1D;
   const dx = tf.tidy(() => tf.matMul(dy, transpose2d(w))) as tf.Tensor2D;
   return [dx, dw, db];
@@ -172,10 +166,10 @@ export function blockBackward(
   dProjected.dispose();
   const dHeadsOut = rowsToHeads(dAttended, headLayout(shape));
   dAttended.dispose();
-  const { dQueries, dKeys, dValues } = attentionBackward(a.heads, dHeadsOut);
-  disposeAll(...dHeadsOut);
-  const dQkv = headsToQkvGradient(dQueries, dKeys, dValues, rope, headLayout(shape), scale);
-  disposeAll(...dQueries, ...dKeys, ...dValues);
+  const { dQueries, dKeysT, dValuesT } = attentionBackward(a.heads, dHeadsOut.plain, dHeadsOut.transposed);
+  disposeAll(...dHeadsOut.plain, ...dHeadsOut.transposed);
+  const dQkv = headsToQkvGradient(dQueries, dKeysT, dValuesT, rope, headLayout(shape), scale);
+  disposeAll(...dQueries, ...dKeysT, ...dValuesT);
   const h1 = modulate(a.normalized1, mod.scalePlus1, mod.shift1, shape);
   const [dH1, dQkvW, dQkvB] = linearBackward(dQkv, h1, w.qkvW);
   disposeAll(h1, dQkv);

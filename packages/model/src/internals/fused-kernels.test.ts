@@ -57,8 +57,8 @@ describe.each(['wasm', 'cpu'])('fused attention-layout kernels on %s', (backend)
     const rows = random([layout.batch * tokens, width], 2);
     const perHead = (seed: number, shape: [number, number]) => Array.from({ length: 6 }, (_, g) => random(shape, seed + g) as tf.Tensor2D);
     const dq = perHead(10, [tokens, headDim]);
-    const dk = perHead(20, [tokens, headDim]);
-    const dv = perHead(30, [tokens, headDim]);
+    const dkT = perHead(20, [headDim, tokens]);
+    const dvT = perHead(30, [headDim, tokens]);
     const p = tf.softmax(random([5, 7], 3)) as tf.Tensor2D;
     const dp = random([5, 7], 4) as tf.Tensor2D;
 
@@ -67,11 +67,13 @@ describe.each(['wasm', 'cpu'])('fused attention-layout kernels on %s', (backend)
       return [...h.queries, ...h.keysT, ...h.values];
     })));
     expectClose(...(await bothPaths(() => [headsToRows(dq, layout)])));
-    expectClose(...(await bothPaths(() => rowsToHeads(rows as tf.Tensor2D, layout))));
-    expectClose(...(await bothPaths(() => [headsToQkvGradient(dq, dk, dv, tables, layout, scale)])));
-    expectClose(...(await bothPaths(() => [softmaxBackward(p, dp)])));
+    expectClose(...(await bothPaths(() => {
+      const h = rowsToHeads(rows as tf.Tensor2D, layout);
+      return [...h.plain, ...h.transposed];
+    })));
+    expectClose(...(await bothPaths(() => [headsToQkvGradient(dq, dkT, dvT, tables, layout, scale)])));
     expectClose(...(await bothPaths(() => transposeEach([qkv as tf.Tensor2D, p]))));
-    tf.dispose([qkv, rows, ...dq, ...dk, ...dv, p, dp, tables.cos, tables.sin]);
+    tf.dispose([qkv, rows, ...dq, ...dkT, ...dvT, p, dp, tables.cos, tables.sin]);
   });
 
   it('pair each layout with its adjoint: <f(x), y> = <x, f^T(y)>', async () => {
@@ -80,21 +82,22 @@ describe.each(['wasm', 'cpu'])('fused attention-layout kernels on %s', (backend)
     const qkv = random([layout.batch * tokens, 3 * width], 5) as tf.Tensor2D;
     const heads = qkvToHeads(qkv, tables, layout, scale);
     const dq = heads.queries.map((_, g) => random([tokens, headDim], 40 + g) as tf.Tensor2D);
-    const dk = heads.keysT.map((_, g) => random([tokens, headDim], 50 + g) as tf.Tensor2D);
-    const dv = heads.values.map((_, g) => random([tokens, headDim], 60 + g) as tf.Tensor2D);
-    const dkT = transposeEach(dk);
+    const dkT = heads.keysT.map((_, g) => random([headDim, tokens], 50 + g) as tf.Tensor2D);
+    const dvT = heads.values.map((_, g) => random([headDim, tokens], 60 + g) as tf.Tensor2D);
+    const dv = transposeEach(dvT);
     // qkvToHeads is linear in qkv: headsToQkvGradient must be its transpose (the backward pass),
-    // with the keys' gradient given untransposed.
+    // with the values' gradient given transposed.
     const forward = await dot([...heads.queries, ...heads.keysT, ...heads.values], [...dq, ...dkT, ...dv]);
-    const dQkv = headsToQkvGradient(dq, dk, dv, tables, layout, scale);
+    const dQkv = headsToQkvGradient(dq, dkT, dvT, tables, layout, scale);
     const backward = await dot([qkv], [dQkv]);
     expect(Math.abs(forward - backward)).toBeLessThan(1e-3 * Math.max(1, Math.abs(forward)));
 
     // headsToRows and rowsToHeads are inverse permutations.
     const merged = headsToRows(heads.values, layout);
     const split = rowsToHeads(merged, layout);
-    split.forEach((piece, g) => expect(maxAbsDiff(piece.dataSync(), heads.values[g].dataSync())).toBe(0));
-    tf.dispose([qkv, ...heads.queries, ...heads.keysT, ...heads.values, ...dq, ...dk, ...dkT, ...dv, dQkv, merged, ...split, tables.cos, tables.sin]);
+    split.plain.forEach((piece, g) => expect(maxAbsDiff(piece.dataSync(), heads.values[g].dataSync())).toBe(0));
+    split.transposed.forEach((piece, g) => expect(maxAbsDiff(piece.dataSync(), tf.transpose(heads.values[g]).dataSync())).toBe(0));
+    tf.dispose([qkv, ...heads.queries, ...heads.keysT, ...heads.values, ...dq, ...dkT, ...dvT, ...dv, dQkv, merged, ...split.plain, ...split.transposed, tables.cos, tables.sin]);
   });
 
   it('softmaxBackward matches tfjs\' own gradient of softmax', async () => {

@@ -252,33 +252,45 @@ export function headsToRows(perHead: tf.Tensor2D[], layout: HeadLayout): tf.Tens
 const rowsToHeadsKernel: FusedKernel<AnyAttrs> = {
   name: 'DitRowsToHeads',
   outputShapes([[rows, width]], { batch, heads }) {
-    return Array.from({ length: batch * heads }, () => [rows / batch, width / heads]);
+    const tokens = rows / batch;
+    const d = width / heads;
+    const groups = batch * heads;
+    return [...Array.from({ length: groups }, () => [tokens, d]), ...Array.from({ length: groups }, () => [d, tokens])];
   },
   compute([x], outputs, [[rows, width]], { batch, heads }) {
     const tokens = rows / batch;
     const d = width / heads;
+    const groups = batch * heads;
     for (let b = 0; b < batch; b++) {
       for (let n = 0; n < tokens; n++) {
         const row = (b * tokens + n) * width;
         for (let h = 0; h < heads; h++) {
-          const out = outputs[b * heads + h];
+          const g = b * heads + h;
+          const plain = outputs[g];
+          const transposed = outputs[groups + g];
           const from = row + h * d;
-          for (let j = 0; j < d; j++) out[n * d + j] = x[from + j];
+          for (let j = 0; j < d; j++) {
+            const value = x[from + j];
+            plain[n * d + j] = value;
+            transposed[j * tokens + n] = value;
+          }
         }
       }
     }
   },
 };
 
-/** Rows [B * N, heads * d] -> per head [N, d] (the inverse of headsToRows). */
-export function rowsToHeads(rows: tf.Tensor2D, layout: HeadLayout): tf.Tensor2D[] {
+/** Rows [B * N, heads * d] -> per head [N, d] and its transpose [d, N] (the inverse of headsToRows, twice). */
+export function rowsToHeads(rows: tf.Tensor2D, layout: HeadLayout): { plain: tf.Tensor2D[]; transposed: tf.Tensor2D[] } {
   const { batch, heads } = layout;
+  const groups = batch * heads;
   const fused = runFused(rowsToHeadsKernel, [rows], { batch, heads });
-  if (fused) return fused as tf.Tensor2D[];
+  if (fused) return { plain: fused.slice(0, groups), transposed: fused.slice(groups) } as { plain: tf.Tensor2D[]; transposed: tf.Tensor2D[] };
   const [total, width] = rows.shape;
   const tokens = total / batch;
   const d = width / heads;
-  return tf.tidy(() => tf.unstack(tf.reshape(tf.transpose(tf.reshape(rows, [batch, tokens, heads, d]), [0, 2, 1, 3]), [batch * heads, tokens, d]))) as tf.Tensor2D[];
+  const plain = tf.tidy(() => tf.unstack(tf.reshape(tf.transpose(tf.reshape(rows, [batch, tokens, heads, d]), [0, 2, 1, 3]), [groups, tokens, d]))) as tf.Tensor2D[];
+  return { plain, transposed: plain.map((t) => tf.transpose(t)) };
 }
 
 const qkvGradientKernel: FusedKernel<HeadAttrs> = {
@@ -301,8 +313,8 @@ const qkvGradientKernel: FusedKernel<HeadAttrs> = {
         for (let h = 0; h < heads; h++) {
           const g = b * heads + h;
           const dq = inputs[g];
-          const dk = inputs[groups + g];
-          const dv = inputs[2 * groups + g];
+          const dkT = inputs[groups + g];
+          const dvT = inputs[2 * groups + g];
           const qAt = row + h * d;
           const kAt = qAt + width;
           const vAt = qAt + 2 * width;
@@ -317,12 +329,12 @@ const qkvGradientKernel: FusedKernel<HeadAttrs> = {
             const q2 = dq[at + half + j];
             out[qAt + j] = scale * (q1 * c1 + q2 * s2);
             out[qAt + half + j] = scale * (q2 * c2 - q1 * s1);
-            const k1 = dk[at + j];
-            const k2 = dk[at + half + j];
+            const k1 = dkT[j * tokens + n];
+            const k2 = dkT[(half + j) * tokens + n];
             out[kAt + j] = k1 * c1 + k2 * s2;
             out[kAt + half + j] = k2 * c2 - k1 * s1;
           }
-          for (let j = 0; j < d; j++) out[vAt + j] = dv[at + j];
+          for (let j = 0; j < d; j++) out[vAt + j] = dvT[j * tokens + n];
         }
       }
     }
@@ -330,45 +342,36 @@ const qkvGradientKernel: FusedKernel<HeadAttrs> = {
 };
 
 /**
- * The backward pass of {@link qkvToHeads}: per-head gradients [N, d] of the scaled rotated
- * queries, of the rotated keys and of the values -> d(qkv) [B * N, 3D].
+ * The backward pass of {@link qkvToHeads}: per-head gradients of the scaled rotated queries
+ * [N, d], of the rotated transposed keys [d, N] and of the values, transposed [d, N] ->
+ * d(qkv) [B * N, 3D].
  */
-export function headsToQkvGradient(dQueries: tf.Tensor2D[], dKeys: tf.Tensor2D[], dValues: tf.Tensor2D[], rope: RopeTables, layout: HeadLayout, scale: number): tf.Tensor2D {
+export function headsToQkvGradient(dQueries: tf.Tensor2D[], dKeysT: tf.Tensor2D[], dValuesT: tf.Tensor2D[], rope: RopeTables, layout: HeadLayout, scale: number): tf.Tensor2D {
   const { batch, heads } = layout;
-  const fused = runFused(qkvGradientKernel, [...dQueries, ...dKeys, ...dValues, rope.cos, rope.sin], { batch, heads, scale });
+  const fused = runFused(qkvGradientKernel, [...dQueries, ...dKeysT, ...dValuesT, rope.cos, rope.sin], { batch, heads, scale });
   if (fused) return fused[0] as tf.Tensor2D;
   const [tokens, d] = dQueries[0].shape;
   return tf.tidy(() => {
-    const toRows = (perHead: tf.Tensor2D[], rotate: boolean) => {
-      const x = tf.stack(perHead) as tf.Tensor3D; // [G, N, d]
+    const toRows = (perHead: tf.Tensor2D[], transposed: boolean, rotate: boolean) => {
+      let x = tf.stack(perHead) as tf.Tensor3D; // [G, N, d] or [G, d, N]
+      if (transposed) x = tf.transpose(x, [0, 2, 1]);
       let tokensFirst = tf.transpose(tf.reshape(x, [batch, heads, tokens, d]), [0, 2, 1, 3]) as tf.Tensor4D;
       if (rotate) tokensFirst = applyRopeBackward(tokensFirst, rope);
       return tf.reshape(tokensFirst, [batch * tokens, heads * d]);
     };
-    const dq = tf.mul(toRows(dQueries, true), scale);
-    return tf.concat([dq, toRows(dKeys, true), toRows(dValues, false)], 1) as tf.Tensor2D;
+    const dq = tf.mul(toRows(dQueries, false, true), scale);
+    return tf.concat([dq, toRows(dKeysT, true, true), toRows(dValuesT, true, false)], 1) as tf.Tensor2D;
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Softmax backward
 
-const softmaxBackwardKernel: FusedKernel<AnyAttrs> = {
-  name: 'DitSoftmaxBackward',
-  outputShapes: ([shape]) => [shape],
-  compute([p, dp], [out], [[rows, cols]]) {
-    for (let r = 0; r < rows; r++) {
-      const at = r * cols;
-      let dot = 0;
-      for (let c = 0; c < cols; c++) dot += p[at + c] * dp[at + c];
-      for (let c = 0; c < cols; c++) out[at + c] = p[at + c] * (dp[at + c] - dot);
-    }
-  },
-};
-
-/** dS = P * (dP - rowsum(dP * P)): the softmax Jacobian applied to dP, rows of P [R, C]. */
+/**
+ * dS = P * (dP - rowsum(dP * P)): the softmax Jacobian applied to dP, rows of P [R, C].
+ * Four tfjs ops on purpose: on wasm they are vectorised XNNPACK/SIMD loops, and a one-pass
+ * JavaScript kernel measured ~1.8x slower on [1280, 1280] maps despite reading P and dP once.
+ */
 export function softmaxBackward(probabilities: tf.Tensor2D, dProbabilities: tf.Tensor2D): tf.Tensor2D {
-  const fused = runFused(softmaxBackwardKernel, [probabilities, dProbabilities], {});
-  if (fused) return fused[0] as tf.Tensor2D;
   return tf.tidy(() => tf.mul(probabilities, tf.sub(dProbabilities, tf.sum(tf.mul(dProbabilities, probabilities), -1, true))) as tf.Tensor2D);
 }

@@ -25,5 +25,5 @@ const result = await runCacheTools({
   outDir: resolve(values.out ?? join(here, '..', '..', '..', 'runs', 'cache-tools')),
 });
 const { std, offset } = result.normalisation;
-console.log(`\nfor training: dit train --cache ${result.cacheDir} --latent-norm cache ...  (latent / ${std.toFixed(4)} + ${offset.toFixed(4)})`);
+console.log(`\nfor training: dit train --cache ${result.cacheDir} --latent-norm cache-centred ...  (latent / ${std.toFixed(4)} + ${offset.toFixed(4)})`);
 console.log(`same numbers from the command line: dit stats ${result.cacheDir}`);

@@ -153,7 +153,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .option('--schedule <name|file>', "'original', 'original-as-logged' or a JSON/YAML file of phases", 'original')
     .option('--epochs <n>', 'squeeze or stretch the schedule to this many epochs', integer('epochs'))
     .option('--lr-scale <x>', 'multiply every learning rate', number('lr-scale'), 1)
-    .option('--latent-norm <mode>', "'schedule' (as written) or 'cache' (phases 2/3 normalisation from this cache's statistics)", 'schedule')
+    .option('--latent-norm <mode>', "'schedule' (as written), 'cache' (phases 2/3 from this cache's statistics, the original's convention) or 'cache-centred' (phase 3 exactly zero-mean)", 'schedule')
     .option('--batch-size <n>', 'samples per optimiser step', integer('batch-size'), 8)
     .option('--micro-batch <n>', 'samples per forward/backward pass (gradients accumulate)', integer('micro-batch'))
     .option('--memory-budget <size>', "e.g. '16GB': choose micro-batch and gradient checkpointing to fit")

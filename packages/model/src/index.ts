@@ -21,6 +21,7 @@ export {
   assertFitsBackend,
   MemoryLimitError,
   WASM_HEAP_BYTES,
+  WASM_HEAP_USABLE_FRACTION,
   type MemoryEstimate,
   type MemoryEstimateOptions,
   type BackendFitOptions,

@@ -108,16 +108,20 @@ export function estimateMemory(config: Partial<DiTConfig>, options: MemoryEstima
 /** The wasm backend's heap cannot grow past 4 GiB (32-bit WebAssembly memory). */
 export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 
+/**
+ * Share of the wasm heap an estimate may use. The heap grows past the bytes tfjs counts
+ * (allocator fragmentation, XNNPACK packing buffers): measured 1.26x the counted peak for a
+ * seed-width, depth-2 training step at batch 8, so 0.7 x 1.26 leaves ~12% spare. The model's
+ * own check and the trainer's memory plan both use it.
+ */
+export const WASM_HEAP_USABLE_FRACTION = 0.7;
+
 export interface BackendFitOptions extends MemoryEstimateOptions {
   /** Backend to check for. Default the active one (`tf.getBackend()`). Only 'wasm' has a hard cap. */
   backend?: string;
   /** Heap cap. Default {@link WASM_HEAP_BYTES}. */
   heapBytes?: number;
-  /**
-   * Share of the cap the estimate may use. The wasm heap grows past the bytes tfjs counts
-   * (allocator fragmentation, XNNPACK packing buffers): measured 1.26x the counted peak for a
-   * seed-width, depth-2 training step at batch 8. Default 0.75.
-   */
+  /** Share of the cap the estimate may use. Default {@link WASM_HEAP_USABLE_FRACTION}. */
   usableFraction?: number;
 }
 
@@ -141,7 +145,7 @@ const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
  * otherwise. Other backends have no hard cap and always pass.
  */
 export function assertFitsBackend(config: Partial<DiTConfig>, options: BackendFitOptions = {}): MemoryEstimate {
-  const { backend = tf.getBackend(), heapBytes = WASM_HEAP_BYTES, usableFraction = 0.7, ...shape } = options;
+  const { backend = tf.getBackend(), heapBytes = WASM_HEAP_BYTES, usableFraction = WASM_HEAP_USABLE_FRACTION, ...shape } = options;
   const estimate = estimateMemory(config, shape);
   const limit = heapBytes * usableFraction;
   if (backend !== 'wasm' || estimate.totalBytes <= limit) return estimate;

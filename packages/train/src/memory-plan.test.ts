@@ -31,7 +31,7 @@ describe('planMemory', () => {
     expect(planMemory({ config, batchSize: 8, latentSizes: sizes, backend: 'wasm', budget: '16GB', estimate })).toMatchObject({ microBatch: 4, checkpointing: true, limit: 'wasm-heap' });
     const wasm = planMemory({ config, batchSize: 8, latentSizes: sizes, backend: 'wasm', estimate });
     expect(wasm).toMatchObject({ microBatch: 4, checkpointing: true, automatic: true });
-    expect(describePlan(wasm)).toContain('chosen for the 3.60 GiB usable wasm heap');
+    expect(describePlan(wasm)).toContain('chosen for the 2.80 GiB usable wasm heap');
     expect(planMemory({ config, batchSize: 2, latentSizes: sizes, backend: 'wasm', estimate })).toMatchObject({ microBatch: 2, checkpointing: false, automatic: false });
     // Fixed choices are only estimated without a budget.
     expect(planMemory({ config, batchSize: 8, latentSizes: sizes, backend: 'cpu', microBatch: 2, checkpointing: true, estimate })).toMatchObject({ microBatch: 2, checkpointing: true, peakBytes: 2e9, automatic: false });

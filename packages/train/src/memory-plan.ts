@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { estimateMemory, WASM_HEAP_BYTES } from '@dit/model';
+import { estimateMemory, WASM_HEAP_BYTES, WASM_HEAP_USABLE_FRACTION } from '@dit/model';
 
 /** The model package's estimate: peak bytes of a forward (or training step) at one batch and latent size. */
 export type EstimateMemory = (
@@ -29,7 +29,7 @@ export interface PlanMemoryOptions {
   /** Fixed checkpointing choice (otherwise chosen). */
   checkpointing?: boolean;
   estimate: EstimateMemory;
-  /** Backend the run uses. Default the active one; on 'wasm' plans also respect its 4 GiB heap (90% usable). */
+  /** Backend the run uses. Default the active one; on 'wasm' plans also respect its 4 GiB heap, of which the model's own check allows `WASM_HEAP_USABLE_FRACTION` (70%). */
   backend?: string;
 }
 
@@ -78,7 +78,7 @@ export function planMemory(options: PlanMemoryOptions): MemoryPlan {
   const peak = (microBatch: number, checkpointing: boolean) => estimate(config, { batch: microBatch, ...largest, training: true, checkpointing });
   const backend = options.backend ?? tf.getBackend() ?? 'unknown';
   const budget = options.budget === undefined ? null : parseByteSize(options.budget);
-  const heap = backend === 'wasm' ? 0.9 * WASM_HEAP_BYTES : null;
+  const heap = backend === 'wasm' ? WASM_HEAP_USABLE_FRACTION * WASM_HEAP_BYTES : null;
   const limit = heap !== null && (budget === null || heap < budget) ? 'wasm-heap' : budget !== null ? 'budget' : null;
   const budgetBytes = limit === 'wasm-heap' ? heap : budget;
   const configured = { microBatch: options.microBatch ?? batchSize, checkpointing: options.checkpointing ?? false };

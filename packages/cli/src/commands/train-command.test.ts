@@ -61,6 +61,7 @@ describe('dit train / info', () => {
     expect(schedule.map((p: { epochs: number[] }) => p.epochs)).toEqual([[0, 0], [1, 1], [2, 2]]);
     expect(schedule[0].lr).toMatchObject({ start: 1e-3, end: 5e-4 });
     // --latent-norm cache: phases 2 and 3 take this cache's statistics, not the original's 0.3077 / 1.1908.
+    expect(schedule[2].latentNorm.offset).toBe(schedule[1].latentNorm.offset);
     expect(schedule[2].latentNorm.std).not.toBeCloseTo(1.1908, 3);
     const samples = readdirSync(join(run, 'samples'));
     expect(samples).toContain('epoch_0001_raw_entry0.png');

@@ -8,7 +8,7 @@ import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
 import { resolveTrainModelConfig } from './train-model-config.js';
-import { resolveTrainSchedule } from './train-schedule.js';
+import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
 
 /** `dit train`'s options as commander (or a --config file) gives them. */
 export interface TrainCommandOptions {
@@ -107,7 +107,7 @@ export async function trainCommand(o: TrainCommandOptions, io: TrainCommandIo, a
   const manifest = await openManifest(o.cache);
   const config = await resolveTrainModelConfig({ preset: o.preset, modelConfig: o.modelConfig }, manifest, o.cache);
   const schedule = await resolveTrainSchedule(
-    { schedule: o.schedule, epochs: o.epochs, lrScale: o.lrScale, latentNorm: o.latentNorm as 'schedule' | 'cache' },
+    { schedule: o.schedule, epochs: o.epochs, lrScale: o.lrScale, latentNorm: o.latentNorm as LatentNormMode },
     async () => (await cacheStatistics(o.cache)).suggested,
   );
   if (o.optimizer !== 'adamw' && o.optimizer !== 'adamw-8bit') throw new CliError(`--optimizer: expected one of adamw, adamw-8bit, got '${o.optimizer}'`, EXIT.usage);

@@ -13,12 +13,17 @@ export interface TrainScheduleOptions {
   /** Multiply every learning rate (a small model learns faster). Default 1. */
   lrScale?: number;
   /**
-   * 'schedule': each phase's latentNorm as written. 'cache': the cache's own statistics instead,
-   * as the original took 1.1908 and 0.3077 from its data: an offset-only phase gets the
-   * suggested offset, a phase that also divides gets the suggested std and the centring offset.
+   * 'schedule': each phase's latentNorm as written. The other two take the cache's own statistics
+   * instead, as the original took 0.3077 and 1.1908 from its data. 'cache' keeps the original's
+   * convention (SPEC section 4): every phase that normalises adds offset = -mean, and a phase that
+   * also divides uses latent / std + (-mean), the same offset after dividing (so its mean is not
+   * exactly zero). 'cache-centred' differs only there: latent / std - mean / std, exactly zero-mean.
    */
-  latentNorm?: 'schedule' | 'cache';
+  latentNorm?: LatentNormMode;
 }
+
+export const LATENT_NORM_MODES = ['schedule', 'cache', 'cache-centred'] as const;
+export type LatentNormMode = (typeof LATENT_NORM_MODES)[number];
 
 export const NAMED_SCHEDULES: Record<string, readonly Phase[]> = {
   original: originalSchedule,
@@ -49,10 +54,11 @@ function scaleLr(phase: Phase, factor: number): Phase {
   return { ...phase, lr: lr.kind === 'constant' ? { ...lr, lr: lr.lr * factor } : { ...lr, start: lr.start * factor, end: lr.end * factor } };
 }
 
-function cacheNorm(phase: Phase, suggested: SuggestedNormalisation): Phase {
+function cacheNorm(phase: Phase, suggested: SuggestedNormalisation, centred: boolean): Phase {
   const { std = 1, offset = 0 } = phase.latentNorm ?? {};
   if (std === 1 && offset === 0) return phase;
-  return { ...phase, latentNorm: std === 1 ? { std: 1, offset: suggested.offset } : { std: suggested.std, offset: suggested.centredOffset } };
+  if (std === 1) return { ...phase, latentNorm: { std: 1, offset: suggested.offset } };
+  return { ...phase, latentNorm: { std: suggested.std, offset: centred ? suggested.centredOffset : suggested.offset } };
 }
 
 /** The phases to train, checked; errors name the flag or file at fault. */
@@ -69,11 +75,11 @@ export async function resolveTrainSchedule(options: TrainScheduleOptions, statis
     if (error instanceof CliError) throw error;
     throw new CliError(`--schedule ${options.schedule}: ${(error as Error).message}`, EXIT.usage);
   }
-  if (options.latentNorm === 'cache') {
+  const mode = options.latentNorm ?? 'schedule';
+  if (!LATENT_NORM_MODES.includes(mode)) throw new CliError(`--latent-norm: expected one of ${LATENT_NORM_MODES.join(', ')}, got '${mode}'`, EXIT.usage);
+  if (mode !== 'schedule') {
     const suggested = await statistics();
-    schedule = schedule.map((phase) => cacheNorm(phase, suggested));
-  } else if (options.latentNorm !== undefined && options.latentNorm !== 'schedule') {
-    throw new CliError(`--latent-norm: expected one of schedule, cache, got '${options.latentNorm}'`, EXIT.usage);
+    schedule = schedule.map((phase) => cacheNorm(phase, suggested, mode === 'cache-centred'));
   }
   return schedule;
 }

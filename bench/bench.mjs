@@ -12,16 +12,19 @@
 //              [--rounds 3] [--reps 2] [--quick] [--baseline bench/.baseline/model.js]
 //
 // --baseline times another build of @dit/model (a saved dist/index.js inside bench/) on the
-// wasm engines too, as "<engine> (baseline)", for before/after tables measured in one run.
-// Engines: wasm-1, wasm-2 (tfjs wasm, 1 or 2 threads), cpu (tfjs plain JS), torch (PyTorch,
-// 2 threads, the reference model: the ratios' denominator), torch-1 (1 thread), torch-sdpa
-// (PyTorch with its fused attention). Default: wasm-1, wasm-2, cpu, torch, torch-1.
+// wasm and node engines too, as "<engine> (baseline)", for before/after tables measured in one run.
+// Engines: wasm-1, wasm-2 (tfjs wasm, 1 or 2 threads), node-1, node-2 (tfjs-node's libtensorflow
+// on the CPU, 1 or 2 intra-op threads; only where @tensorflow/tfjs-node and its native library
+// are installed), cpu (tfjs plain JS), torch (PyTorch, 2 threads, the reference model: the
+// ratios' denominator), torch-1 (1 thread), torch-sdpa (PyTorch with its fused attention).
+// Default: wasm-1, wasm-2, node-1, node-2 (when installed), cpu, torch, torch-1.
 // Python: DIT_PYTHON, else /opt/refvenv/bin/python, else python3; skipped without torch.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CANDIDATES } from '@dit/core';
 import { CASES, GUIDANCE_SCALE, MEASURES, SAMPLE_STEPS, caseById } from './cases.mjs';
 import { median, renderTables, summarise } from './report.mjs';
 
@@ -55,10 +58,12 @@ function pythonCommand() {
   return { skipped: 'no Python with torch (tried DIT_PYTHON, /opt/refvenv/bin/python, python3)' };
 }
 const { python, skipped: torchSkipped } = pythonCommand();
+const nativeProbe = DEFAULT_CANDIDATES.find((candidate) => candidate.name === 'node').probe();
+const nodeSkipped = nativeProbe.available ? undefined : nativeProbe.reason;
 
 /** Every engine: how to run one case on it. */
 function engineList() {
-  const names = (args.engines ?? 'wasm-1,wasm-2,cpu,torch,torch-1').split(',');
+  const names = (args.engines ?? 'wasm-1,wasm-2,node-1,node-2,cpu,torch,torch-1').split(',');
   const engines = [];
   for (const name of names) {
     if (name.startsWith('torch')) {
@@ -66,12 +71,19 @@ function engineList() {
       const threads = name === 'torch-1' ? 1 : torchThreads;
       const attention = name === 'torch-sdpa' ? 'sdpa' : 'reference';
       engines.push({ name, kind: 'torch', threads, attention });
+    } else if (name.startsWith('node-')) {
+      if (nodeSkipped) {
+        if (args.engines) throw new Error(`engine ${name}: ${nodeSkipped}`);
+        continue;
+      }
+      engines.push({ name, kind: 'tfjs', backend: 'node', threads: Number(name.slice(5)) });
+      if (args.baseline) engines.push({ name: `${name} (baseline)`, kind: 'tfjs', backend: 'node', threads: Number(name.slice(5)), model: resolve(args.baseline) });
     } else if (name === 'cpu') {
       // Plain JavaScript is ~20x slower than wasm: tiny only, and no 30-step sampling run.
       engines.push({ name, kind: 'tfjs', backend: 'cpu', threads: 1, onlyCpuCases: true, skipMeasures: ['sample'] });
     } else {
       const match = /^wasm-(\d+)$/.exec(name);
-      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, cpu, torch, torch-sdpa, torch-1)`);
+      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, node-1, node-2, cpu, torch, torch-sdpa, torch-1)`);
       engines.push({ name, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]) });
       if (args.baseline) engines.push({ name: `${name} (baseline)`, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]), model: resolve(args.baseline) });
     }
@@ -98,6 +110,8 @@ function runEngine(engine, benchCase) {
     commandArgs = [join(benchDir, 'run-tfjs.mjs'), '--backend', engine.backend, '--threads', String(engine.threads), '--case', benchCase.id, '--measures', engineMeasures.join(',')];
     if (repsOverride !== undefined) commandArgs.push('--reps', String(repsOverride));
     if (engine.model) commandArgs.push('--model', engine.model);
+    // libtensorflow reads its thread pools' sizes from the environment when it starts.
+    if (engine.backend === 'node') env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(engine.threads), TF_NUM_INTEROP_THREADS: '1' };
   }
   const result = spawnSync(command, commandArgs, { cwd: benchDir, encoding: 'utf8', maxBuffer: 64 << 20, env });
   if (result.status !== 0) {
@@ -152,6 +166,7 @@ const machine = {
   node: process.version,
   tfjs: versions.tfjs,
   torch: versions.torch ?? torchSkipped,
+  tfjsNode: nodeSkipped ?? 'installed',
   loadAverage: { before: loadBefore.map((l) => +l.toFixed(2)), after: loadavg().map((l) => +l.toFixed(2)) },
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// GEMM throughput floor: the seed-width block's products on tfjs wasm (1 and 2 threads) and
-// PyTorch (1 and 2 threads), interleaved, with wall and CPU time. At seed width ~85% of a
+// GEMM throughput floor: the seed-width block's products on tfjs wasm (1 and 2 threads),
+// tfjs-node (libtensorflow, 1 and 2 intra-op threads, where it is installed) and PyTorch (1 and
+// 2 threads), interleaved, with wall and CPU time. At seed width ~85% of a
 // training step is these products, so their throughput ratio bounds the whole step's ratio.
 //
 //   node bench/gemm.mjs [--rounds 3]
@@ -17,9 +18,10 @@ const SHAPES = [[1280, 1024, 4096], [2560, 1024, 4096], [1280, 1024, 3072], [128
 
 if (argv[0] === '--child') {
   const threads = Number(argv[1]);
+  const backend = argv[2] ?? 'wasm';
   const tf = await import('@tensorflow/tfjs-core');
   const { selectBackend } = await import('@dit/core');
-  await selectBackend({ force: 'wasm', threads });
+  await selectBackend({ force: backend, threads });
   const out = [];
   for (const [m, k, n] of SHAPES) {
     const a = tf.randomNormal([m, k]);
@@ -59,9 +61,19 @@ for m, k, n in ${JSON.stringify(SHAPES)}:
     out.append({"shape": [m, k, n], "wallMs": min(wall), "cpuMs": min(cpu)})
 print(json.dumps(out))
 `;
+const tfjsChild = (backend, threads) => () =>
+  spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(threads), backend], {
+    cwd: join(root, 'bench'),
+    encoding: 'utf8',
+    // libtensorflow sizes its thread pools from the environment when it starts.
+    env: { ...process.env, TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1' },
+  });
+const { DEFAULT_CANDIDATES } = await import('@dit/core');
+const nodeInstalled = DEFAULT_CANDIDATES.find((candidate) => candidate.name === 'node').probe().available;
 const engines = [
-  { name: 'wasm-1', run: () => spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '1'], { cwd: join(root, 'bench'), encoding: 'utf8' }) },
-  { name: 'wasm-2', run: () => spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '2'], { cwd: join(root, 'bench'), encoding: 'utf8' }) },
+  { name: 'wasm-1', run: tfjsChild('wasm', 1) },
+  { name: 'wasm-2', run: tfjsChild('wasm', 2) },
+  ...(nodeInstalled ? [{ name: 'node-1', run: tfjsChild('node', 1) }, { name: 'node-2', run: tfjsChild('node', 2) }] : []),
   { name: 'torch-1', run: () => spawnSync(python, ['-c', torchScript, '1'], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }) },
   { name: 'torch-2', run: () => spawnSync(python, ['-c', torchScript, '2'], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }) },
 ];
@@ -77,11 +89,15 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-const lines = ['| M x K x N | ' + engines.map((e) => `${e.name} GFLOP/s`).join(' | ') + ' | wasm-1 / torch-1 | wasm-2 / torch-2 |', '|---|' + engines.map(() => '---|').join('') + '---|---|'];
+const pairs = [['wasm-1', 'torch-1'], ['wasm-2', 'torch-2'], ...(nodeInstalled ? [['node-1', 'torch-1'], ['node-2', 'torch-2']] : [])];
+const lines = [
+  '| M x K x N | ' + engines.map((e) => `${e.name} GFLOP/s`).join(' | ') + ' | ' + pairs.map(([a, b]) => `${a} / ${b}`).join(' | ') + ' |',
+  '|---|' + engines.map(() => '---|').join('') + pairs.map(() => '---|').join(''),
+];
 for (const shape of SHAPES) {
   const key = shape.join('x');
   const gf = (name) => (2 * shape[0] * shape[1] * shape[2]) / (best[`${name} ${key}`].wallMs / 1000) / 1e9;
-  lines.push(`| ${key} | ${engines.map((e) => gf(e.name).toFixed(1)).join(' | ')} | x${(gf('torch-1') / gf('wasm-1')).toFixed(2)} | x${(gf('torch-2') / gf('wasm-2')).toFixed(2)} |`);
+  lines.push(`| ${key} | ${engines.map((e) => gf(e.name).toFixed(1)).join(' | ')} | ${pairs.map(([a, b]) => `x${(gf(b) / gf(a)).toFixed(2)}`).join(' | ')} |`);
 }
 console.log(`Best of 3 x ${rounds} rounds (wall time; best-of, since load from other processes only ever adds time)\n`);
 console.log(lines.join('\n'));

@@ -27,6 +27,11 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const out = args.out ?? join(repoRoot, 'bench-results', `profile-${benchCase.id}-${measure}-${backend}${threads > 1 ? `-${threads}t` : ''}${args.model ? '-baseline' : ''}.json`);
 const top = Number(args.top ?? 25);
 
+// libtensorflow (tfjs-node) sizes its thread pools from the environment when it starts.
+if (backend === 'node') {
+  process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
+  process.env.TF_NUM_INTEROP_THREADS ??= '1';
+}
 await selectBackend({ force: backend, threads });
 // --model: another build of @dit/model (as in run-tfjs.mjs), e.g. the saved pre-change dist.
 const { SingleStreamDiTV2 } = args.model ? await import(new URL(args.model, `file://${process.cwd()}/`).href) : ditModel;

@@ -71,7 +71,7 @@ export function renderTables({ machine, rounds, cases, summary, errors = [] }) {
     }
   }
   // CPU time of the single-threaded engines: what each did, however the cores were shared.
-  const single = (engine) => engine === 'wasm-1' || engine === 'wasm-1 (baseline)' || engine === 'cpu' || engine === 'torch-1';
+  const single = (engine) => ['wasm-1', 'wasm-1 (baseline)', 'node-1', 'cpu', 'torch-1'].includes(engine);
   if (cases.some((c) => Object.keys(summary[c.id] ?? {}).some(single))) {
     lines.push('');
     lines.push('Single-thread CPU time (process CPU time, insensitive to time-slicing by other processes); (xN) = / PyTorch 1 thread.');

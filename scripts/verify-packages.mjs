@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const log = (line) => process.stderr.write(`[verify-packages] ${line}\n`);
-const run = (cmd, cmdArgs, cwd) => execFileSync(cmd, cmdArgs, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+// The consumer installs the packages as an offline machine would (no native tfjs library), so a
+// backend forced for the workspace (DIT_BACKEND=node, say) does not apply to it.
+const { DIT_BACKEND: _forced, ...consumerEnv } = process.env;
+const run = (cmd, cmdArgs, cwd) => execFileSync(cmd, cmdArgs, { cwd, env: consumerEnv, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 
 const packageDirs = readdirSync(join(root, 'packages'))
   .map((name) => join(root, 'packages', name))

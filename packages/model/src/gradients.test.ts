@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { SingleStreamDiTV2 } from './model.js';
-import { randomInputs, randomizeWeights } from './internals/test-helpers.js';
+import { setFusedKernelsEnabled } from './internals/fused-kernels.js';
+import { setPlainProductsOnly } from './internals/products.js';
+import { maxAbsDiff, randomInputs, randomizeWeights } from './internals/test-helpers.js';
 
 // hidden 16, 2 heads (head_dim 8): small enough for finite differences in float32.
 const config = { inChannels: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2, textDim: 8, textLength: 3 };
@@ -59,6 +61,33 @@ describe('gradients', () => {
       expect(Math.max(...Array.from(await grad.data(), Math.abs))).toBeGreaterThan(0);
     }
     tf.dispose([x, t, text, ...grads]);
+    model.dispose();
+  });
+
+  it("are the same whether products transpose explicitly (wasm's path) or by matMul's flags (native and GPU backends)", async () => {
+    const model = new SingleStreamDiTV2({ ...config, seed: 3 });
+    randomizeWeights(model, 13);
+    const { x, t, text } = randomInputs(config, 2, 4, 6, 23);
+    const run = async (explicit: boolean) => {
+      // A native backend has no fused layout kernels either: the flags path runs their tfjs-op fallbacks.
+      setPlainProductsOnly(explicit);
+      setFusedKernelsEnabled(explicit);
+      const tensorsBefore = tf.memory().numTensors;
+      const { value, gradients } = model.valueAndGradients(() => tf.tidy(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar));
+      const values = await Promise.all([value, ...gradients].map(async (g) => (await g.data()) as Float32Array));
+      tf.dispose([value, ...gradients]);
+      expect(tf.memory().numTensors, 'tensors left behind').toBe(tensorsBefore);
+      return values;
+    };
+    try {
+      const explicit = await run(true);
+      const flags = await run(false);
+      explicit.forEach((values, i) => expect(maxAbsDiff(values, flags[i]), `output ${i}`).toBeLessThan(1e-5));
+    } finally {
+      setPlainProductsOnly('auto');
+      setFusedKernelsEnabled(true);
+    }
+    tf.dispose([x, t, text]);
     model.dispose();
   });
 });

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RopeTables } from '../rope.js';
 import { attentionBackward, attentionForward } from './attention-op.js';
-import { headsToQkvGradient, headsToRows, qkvToHeads, rowsToHeads, transpose2d, type AttentionHeads } from './fused-kernels.js';
+import { headsToQkvGradient, headsToRows, qkvToHeads, rowsToHeads, type AttentionHeads } from './fused-kernels.js';
 import { geluTanh, geluTanhBackward } from './gelu.js';
 import { layerNormBackward, layerNormForward } from './layer-norm.js';
+import { plainProductsOnly, matMul2d } from './products.js';
 
 /**
  * The forward and backward passes of one adaLN-Zero block (SPEC section 2, step 4), by hand.
@@ -49,11 +50,11 @@ export interface BlockActivations {
 /** X W + b as one fused op (one output tensor instead of a product and a sum). */
 const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
 
-/** dY -> [dX, dW, db] for Y = X W + b, with no transposed matMul; X^T is freed before dX exists. */
+/** dY -> [dX, dW, db] for Y = X W + b, each product in its backend's fast form; X^T is freed before dX exists. */
 function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
-  const dw = tf.tidy(() => tf.matMul(transpose2d(x), dy)) as tf.Tensor2D;
+  const dw = matMul2d(x, dy, true, false);
   const db = tf.sum(dy, 0) as tf.Tensor1D;
-  const dx = tf.tidy(() => tf.matMul(dy, transpose2d(w))) as tf.Tensor2D;
+  const dx = matMul2d(dy, w, false, true);
   return [dx, dw, db];
 }
 
@@ -142,10 +143,10 @@ export function blockBackward(
   const dGate2 = tf.tidy(() => sumPerSample(tf.mul(perSample(dOut, shape), perSample(a.mlpOutput, shape)), shape));
   const dMlpOutput = tf.tidy(() => asRows(tf.mul(perSample(dOut, shape), mod.gate2), shape));
   const activated = geluTanh(a.mlpHidden);
-  const dMlpOutW = tf.tidy(() => tf.matMul(tf.transpose(activated), dMlpOutput));
+  const dMlpOutW = matMul2d(activated, dMlpOutput, true, false);
   activated.dispose();
   const dMlpOutB = tf.sum(dMlpOutput, 0);
-  const dActivated = tf.tidy(() => tf.matMul(dMlpOutput, tf.transpose(w.mlpOutW))) as tf.Tensor2D;
+  const dActivated = matMul2d(dMlpOutput, w.mlpOutW, false, true);
   dMlpOutput.dispose();
   const dMlpHidden = geluTanhBackward(dActivated, a.mlpHidden);
   dActivated.dispose();
@@ -164,10 +165,10 @@ export function blockBackward(
   const dProjected = tf.tidy(() => asRows(tf.mul(perSample(dX1, shape), mod.gate1), shape));
   const [dAttended, dProjW, dProjB] = linearBackward(dProjected, a.attended, w.projW);
   dProjected.dispose();
-  const dHeadsOut = rowsToHeads(dAttended, headLayout(shape));
+  const dHeadsOut = rowsToHeads(dAttended, headLayout(shape), plainProductsOnly());
   dAttended.dispose();
   const { dQueries, dKeysT, dValuesT } = attentionBackward(a.heads, dHeadsOut.plain, dHeadsOut.transposed);
-  disposeAll(...dHeadsOut.plain, ...dHeadsOut.transposed);
+  disposeAll(...dHeadsOut.plain, ...(dHeadsOut.transposed ?? []));
   const dQkv = headsToQkvGradient(dQueries, dKeysT, dValuesT, rope, headLayout(shape), scale);
   disposeAll(...dQueries, ...dKeysT, ...dValuesT);
   const h1 = modulate(a.normalized1, mod.scalePlus1, mod.shift1, shape);

@@ -280,17 +280,20 @@ const rowsToHeadsKernel: FusedKernel<AnyAttrs> = {
   },
 };
 
-/** Rows [B * N, heads * d] -> per head [N, d] and its transpose [d, N] (the inverse of headsToRows, twice). */
-export function rowsToHeads(rows: tf.Tensor2D, layout: HeadLayout): { plain: tf.Tensor2D[]; transposed: tf.Tensor2D[] } {
+/**
+ * Rows [B * N, heads * d] -> per head [N, d] (the inverse of headsToRows) and, where
+ * `withTransposed`, also each head transposed [d, N]. The fused kernel writes both in one pass.
+ */
+export function rowsToHeads(rows: tf.Tensor2D, layout: HeadLayout, withTransposed = true): { plain: tf.Tensor2D[]; transposed?: tf.Tensor2D[] } {
   const { batch, heads } = layout;
   const groups = batch * heads;
-  const fused = runFused(rowsToHeadsKernel, [rows], { batch, heads });
+  const fused = withTransposed ? runFused(rowsToHeadsKernel, [rows], { batch, heads }) : undefined;
   if (fused) return { plain: fused.slice(0, groups), transposed: fused.slice(groups) } as { plain: tf.Tensor2D[]; transposed: tf.Tensor2D[] };
   const [total, width] = rows.shape;
   const tokens = total / batch;
   const d = width / heads;
   const plain = tf.tidy(() => tf.unstack(tf.reshape(tf.transpose(tf.reshape(rows, [batch, tokens, heads, d]), [0, 2, 1, 3]), [groups, tokens, d]))) as tf.Tensor2D[];
-  return { plain, transposed: plain.map((t) => tf.transpose(t)) };
+  return { plain, transposed: withTransposed ? plain.map((t) => tf.transpose(t)) : undefined };
 }
 
 const qkvGradientKernel: FusedKernel<HeadAttrs> = {
@@ -368,10 +371,10 @@ export function headsToQkvGradient(dQueries: tf.Tensor2D[], dKeysT: tf.Tensor2D[
 // Softmax backward
 
 /**
- * dS = P * (dP - rowsum(dP * P)): the softmax Jacobian applied to dP, rows of P [R, C].
+ * dS = P * (dP - rowsum(dP * P)): the softmax Jacobian applied to dP, along the last axis of P ([R, C] or [G, R, C]).
  * Four tfjs ops on purpose: on wasm they are vectorised XNNPACK/SIMD loops, and a one-pass
  * JavaScript kernel measured ~1.8x slower on [1280, 1280] maps despite reading P and dP once.
  */
-export function softmaxBackward(probabilities: tf.Tensor2D, dProbabilities: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(probabilities, tf.sub(dProbabilities, tf.sum(tf.mul(dProbabilities, probabilities), -1, true))) as tf.Tensor2D);
+export function softmaxBackward<T extends tf.Tensor>(probabilities: T, dProbabilities: T): T {
+  return tf.tidy(() => tf.mul(probabilities, tf.sub(dProbabilities, tf.sum(tf.mul(dProbabilities, probabilities), -1, true))) as T);
 }

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { transpose2d } from './fused-kernels.js';
+import { matMul2d } from './products.js';
 
 /**
  * y = x W + b for x [N, in], W [in, out], b [out], with a hand-written backward pass.
  *
  * tfjs' autograd of matMul produces transposed matmuls (dy W^T, x^T dy), which the wasm
  * backend runs 8-17x slower than a plain 2-D product: XNNPACK only takes 2-D, non-transposed
- * operands. Here both backward products get explicitly transposed operands instead.
+ * operands. Here both backward products take the fast form of each backend (products.ts).
  */
 const linearWithBias = tf.customGrad((...args: unknown[]) => {
   const [x, weight, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -18,13 +18,9 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedX] = saved as [tf.Tensor2D];
       const dy2d = dy as tf.Tensor2D;
-      // tfjs runs a customGrad's gradFunc outside any tidy: without one, the transposes
+      // tfjs runs a customGrad's gradFunc outside any tidy: without one, explicit transposes
       // would live until the whole backward pass ends.
-      return tf.tidy(() => [
-        tf.matMul(dy2d, transpose2d(weight)),
-        tf.matMul(transpose2d(savedX), dy2d),
-        tf.sum(dy2d, 0),
-      ]);
+      return tf.tidy(() => [matMul2d(dy2d, weight, false, true), matMul2d(savedX, dy2d, true, false), tf.sum(dy2d, 0)]);
     },
   };
 });

@@ -5,14 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from './errors.js';
 import { runCli } from './main.js';
+import { capture } from './test-capture.js';
 
 const originalLog = fileURLToPath(new URL('../fixtures/original-loss-log-every-8th-step.csv', import.meta.url));
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -7,14 +7,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../errors.js';
 import { runCli } from '../main.js';
+import { capture } from '../test-capture.js';
 
 const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
 
 let dir: string;
 beforeAll(async () => {

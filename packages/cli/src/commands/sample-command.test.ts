@@ -9,15 +9,10 @@ import { readCacheEntryHeader } from '@dit/data';
 import { presets, SingleStreamDiTV2 } from '@dit/model';
 import { EXIT } from '../errors.js';
 import { runCli } from '../main.js';
+import { capture } from '../test-capture.js';
 import { readPngText } from './sample-png-text.js';
 
 const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
 
 let dir: string;
 const model = () => join(dir, 'model');

@@ -8,26 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countParameters, presets } from '@dit/model';
 import { EXIT } from '../errors.js';
 import { runCli } from '../main.js';
+import { capture } from '../test-capture.js';
 import { readPngText } from './sample-png-text.js';
 import { resumeCommandLine } from './train-command.js';
 
 const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
-
-function capture(onErr?: (line: string) => void) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      out: (l: string) => out.push(l),
-      err: (l: string) => {
-        err.push(l);
-        onErr?.(l);
-      },
-    },
-    out,
-    err,
-  };
-}
 
 let dir: string;
 const cache = () => join(dir, 'cache');

@@ -13,6 +13,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     setupFiles: ['tests/setup/backend.ts'],
+    // Two test workers already use both cores: wasm runs single-threaded in them and in the
+    // processes they start (the threaded path has its own test, packages/core/src/wasm-threads.test.ts).
+    env: { DIT_WASM_THREADS: process.env.DIT_WASM_THREADS ?? '1' },
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

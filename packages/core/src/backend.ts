@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { enableWasmThreads } from './wasm-threads.js';
+import { enableWasmThreads, withLogicalCores } from './wasm-threads.js';
 
 /** The backends @dit can run on, fastest first. */
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -23,7 +23,7 @@ export interface BackendCandidate {
    * Loads the package, registers and selects the backend. `threadsRequested` is false when
    * `threads` is only the default: a backend may then fall back to one thread.
    */
-  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void>;
+  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void | { threads: number }>;
 }
 
 export interface BackendAttempt {
@@ -41,6 +41,8 @@ export interface BackendChoice {
   attempts: BackendAttempt[];
   /** True when the choice came from `force` or `DIT_BACKEND`. */
   forced: boolean;
+  /** wasm only: the threads its XNNPACK pool really runs (tfjs' `getThreadsCount()`). */
+  threads?: number;
 }
 
 export interface SelectBackendOptions {
@@ -109,6 +111,16 @@ function wasmDistDir(): string {
   return join(dir, 'dist') + '/';
 }
 
+/**
+ * XNNPACK's pool threads are pthread workers that wait for work as long as the backend lives;
+ * Emscripten keeps a running worker referenced, so a script would never exit by itself. They are
+ * unreferenced here: the process ends when its own work does, and the workers with it.
+ */
+function unrefPoolThreads(): void {
+  const pthread = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers: { unref?: () => void }[] } } }).wasm?.PThread;
+  for (const worker of pthread?.runningWorkers ?? []) worker.unref?.();
+}
+
 const wasmCandidate: BackendCandidate = {
   name: 'wasm',
   tfjsName: 'wasm',
@@ -120,16 +132,25 @@ const wasmCandidate: BackendCandidate = {
   async activate({ threads, threadsRequested = true }) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDistDir());
+    let threaded = false;
     if (threads > 1) {
       try {
         enableWasmThreads(packageDir('@tensorflow/tfjs-backend-wasm')!, threads, wasm.setThreadsCount);
+        threaded = true;
       } catch (error) {
         // Threads by default only: without the threaded build (or a writable temp folder)
         // run single-threaded rather than fall back to the ~20x slower cpu backend.
         if (threadsRequested) throw error;
       }
     }
-    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+    const start = () => tf.setBackend('wasm');
+    if (!(await (threaded ? withLogicalCores(threads, start) : start()))) throw new Error('the wasm backend did not initialise');
+    const started = threaded ? wasm.getThreadsCount() : 1;
+    if (threaded) unrefPoolThreads();
+    if (threaded && started !== threads && threadsRequested) {
+      throw new Error(`wasm threads: ${threads} requested, tfjs started ${started}`);
+    }
+    return { threads: started };
   },
 };
 
@@ -159,7 +180,7 @@ function parseBackendName(value: string, source: string): BackendName {
 /**
  * wasm threads when neither the `threads` option nor `DIT_WASM_THREADS` says: 2 where the
  * machine has at least 2 cores, else 1. XNNPACK's matmuls, most of a training step, run
- * ~1.25-1.6x faster on 2 threads; element-wise kernels stay single-threaded, and more threads
+ * ~1.45-1.9x faster on 2 threads at `small` and seed width; element-wise kernels stay single-threaded, and more threads
  * gain little on top (docs/performance.md).
  */
 export function defaultWasmThreads(): number {
@@ -196,9 +217,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      await candidate.activate({ threads, threadsRequested });
+      const started = await candidate.activate({ threads, threadsRequested });
       attempts.push({ name, ok: true });
-      const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName) };
+      const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName), ...(started ? { threads: started.threads } : {}) };
       options.log?.(describeBackendChoice(choice));
       return choice;
     } catch (error) {
@@ -217,5 +238,6 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 export function describeBackendChoice(choice: BackendChoice): string {
   const skipped = choice.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
   const how = choice.forced ? ' (forced)' : '';
-  return `tfjs backend: ${choice.name}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+  const threads = choice.threads === undefined ? '' : ` (${choice.threads} thread${choice.threads === 1 ? '' : 's'})`;
+  return `tfjs backend: ${choice.name}${threads}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
 }

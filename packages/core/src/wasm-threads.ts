@@ -13,7 +13,8 @@ const requireHere = createRequire(import.meta.url);
  * it hands Emscripten's pthread workers `blob:` URLs, which Node's worker_threads cannot load.
  * We write the worker script to a real file, teach it to load the threaded factory with
  * `require`, and answer the one `URL.createObjectURL` call for the worker blob with that
- * file's path. Measured ~1.2-1.6x faster on 2 cores (docs/performance.md).
+ * file's path. See {@link withLogicalCores} for the other half: without it, tfjs starts one
+ * thread on a 2-core machine whatever was asked.
  */
 export function enableWasmThreads(wasmPackageDir: string, threads: number, setThreadsCount: (n: number) => void): void {
   const factoryPath = join(wasmPackageDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
@@ -48,4 +49,25 @@ export function enableWasmThreads(wasmPackageDir: string, threads: number, setTh
   }
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   setThreadsCount(threads);
+}
+
+/**
+ * Runs `start` (the wasm backend's start-up) while Node reports at least `2 * threads` logical
+ * cores. tfjs' wasm backend caps its XNNPACK thread pool at `emscripten_num_logical_cores() / 2`,
+ * assuming two hardware threads per core, and Emscripten answers that in Node with
+ * `os.cpus().length`: on a machine with one thread per core it halves the pool, and on 2 cores
+ * it starts no thread at all (measured: `getThreadsCount()` 1 after asking for 2). The count is
+ * read once, while the module starts; `os.cpus` is restored as soon as `start` settles.
+ */
+export async function withLogicalCores<T>(threads: number, start: () => Promise<T>): Promise<T> {
+  const os = requireHere('node:os') as typeof import('node:os');
+  const cpus = os.cpus;
+  const real = cpus();
+  if (real.length === 0 || real.length >= 2 * threads) return start();
+  os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]);
+  try {
+    return await start();
+  } finally {
+    os.cpus = cpus;
+  }
 }

@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import { selectBackend } from './dist/index.js';
+const os = createRequire(import.meta.url)('os');
+const original = os.cpus;
+if (process.argv[2] === 'patch') os.cpus = () => [...original(), ...original()];
+await selectBackend({ force: 'wasm', threads: 2 });
+os.cpus = original;
+const m = tf.backend().wasm;
+console.log(process.argv[2], 'threads', m._get_threads_count(), 'running', m.PThread.runningWorkers.length);
+const a = tf.randomNormal([1280, 1024]); const b = tf.randomNormal([1024, 4096]);
+tf.matMul(a, b).dataSync();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();
+const c = process.cpuUsage(c0); console.log('wall', (performance.now() - t0).toFixed(0), 'cpu', ((c.user + c.system) / 1000).toFixed(0));
+process.exit(0);

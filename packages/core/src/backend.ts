@@ -148,7 +148,7 @@ const wasmCandidate: BackendCandidate = {
     const started = threaded ? wasm.getThreadsCount() : 1;
     if (threaded) unrefPoolThreads();
     if (threaded && started !== threads && threadsRequested) {
-      throw new Error(`wasm threads: ${threads} requested, tfjs started ${started}`);
+      throw new Error(`wasm threads: ${threads} requested, tfjs started ${started} (threads: 1 or DIT_WASM_THREADS=1 runs single-threaded)`);
     }
     return { threads: started };
   },

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
@@ -9,6 +9,9 @@ import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
+
+/** `<out>/run.json`: the cache folder and the command lines that continue and sample the run. */
+export const RUN_FILE = 'run.json';
 
 /** `dit train`'s options as commander (or a --config file) gives them. */
 export interface TrainCommandOptions {
@@ -134,6 +137,13 @@ export async function trainCommand(o: TrainCommandOptions, io: TrainCommandIo, a
     model = new SingleStreamDiTV2({ ...config, seed: o.seed, gradientCheckpointing: o.checkpointing ?? false });
     io.err(`model: ${model.parameterCount().toLocaleString('en-US')} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
     await writeJsonAtomic(join(o.out, 'schedule.json'), schedule);
+    // What tools outside this process need to continue the run (examples/pytorch-accelerate reads it).
+    await writeJsonAtomic(join(o.out, RUN_FILE), {
+      cache: resolve(o.cache),
+      resume: resumeCommandLine(argv),
+      vae: o.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder),
+      textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder),
+    });
     const logger: Logger = { info: (line) => io.err(line), warn: (line) => io.err(`warning: ${line}`) };
     const result = await train({
       model,

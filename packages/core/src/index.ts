@@ -12,6 +12,8 @@ export {
   type BackendChoice,
   type SelectBackendOptions,
 } from './backend.js';
+export { checkBackendWorks } from './backend-check.js';
+export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';

@@ -13,7 +13,7 @@ import { TIMESTEP_FEATURES, timestepEmbedding } from './timestep.js';
 import { loadWeightsInto, saveWeightsFrom, stateDictOf, type LoadReport, type LoadWeightsOptions, type SaveWeightsOptions, type StateDictTensor } from './weights.js';
 import { loadPretrained, savePretrainedModel } from './pretrained.js';
 
-/** Constructor options: the architecture (every field defaults to `presets.seed`) plus run-time choices. */
+/** Constructor options: the architecture (every field defaults to `presets.original`) plus run-time choices. */
 export interface SingleStreamDiTV2Options extends Partial<DiTConfig> {
   /** Seed (or Rng) of the initial weights (SPEC section 2). Default 0. */
   seed?: RngLike;

@@ -130,7 +130,7 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
     if (typeof value !== 'string' || value === '') throw new CliError(`${flag} is required (on the command line or in --config)`, EXIT.usage);
   }
   const manifest = await openManifest(flags.cache);
-  const config = await resolveTrainModelConfig({ preset: flags.preset, modelConfig: flags.modelConfig }, manifest, flags.cache);
+  const config = await resolveTrainModelConfig({ preset: flags.preset, modelConfig: flags.modelConfig }, manifest, flags.cache, (line) => io.err(`warning: ${line}`));
   const schedule = await resolveTrainSchedule(
     { schedule: flags.schedule, epochs: flags.epochs, lrScale: flags.lrScale, latentNorm: flags.latentNorm as LatentNormMode },
     async () => (await cacheStatistics(flags.cache)).suggested,

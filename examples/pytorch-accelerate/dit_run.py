@@ -7,6 +7,7 @@
 Checkpoints are written as @dit writes them: into a `.tmp-...` sibling, renamed into place when
 complete, so a crash never leaves half a checkpoint (and @dit removes stale `.tmp-` folders).
 """
+import hashlib
 import json
 import math
 import os
@@ -48,6 +49,26 @@ def read_state(folder):
     return state
 
 
+def file_digest(path):
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(4 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def check_files(folder, state):
+    """Every file state.json lists is there, with the size and sha256 it was written with."""
+    for name, expected in (state.get("files") or {}).items():
+        path = Path(folder) / name
+        if not path.exists():
+            raise RunError(f"{folder}: damaged checkpoint: {name} is missing")
+        found = file_digest(path)
+        if found != expected:
+            raise RunError(f"{folder}: damaged checkpoint: {name} has {found['bytes']} bytes / sha256 {found['sha256'][:12]}..., state.json recorded {expected['bytes']} / {expected['sha256'][:12]}...")
+
+
 def find_checkpoint(run, chosen=None, allow_fork=False):
     """The checkpoint to continue from: the newest in <run>/checkpoints, or `chosen` (a name or path)."""
     folder = Path(run) / "checkpoints"
@@ -65,9 +86,11 @@ def find_checkpoint(run, chosen=None, allow_fork=False):
         if names[-1] in damaged:
             good = f"; the newest readable one is {newest}: pass --checkpoint {newest} to continue from it" if newest else ""
             raise RunError(f"the newest checkpoint {folder / names[-1]} is damaged: {damaged[names[-1]]}{good}")
+        check_files(folder / newest, readable[newest])
         return folder / newest, readable[newest]
     path = Path(chosen) if os.sep in str(chosen) else folder / chosen
     state = read_state(path)
+    check_files(path, state)
     later = [n for n, s in readable.items() if s["position"]["globalStep"] > state["position"]["globalStep"]]
     if later and not allow_fork:
         raise RunError(
@@ -139,7 +162,8 @@ def write_checkpoint(run, name, files, state, config):
         _write_json(temp / "config.json", config)
         for file_name, (tensors, metadata) in files.items():
             save_file({k: v.detach().to("cpu", torch.float32).contiguous() for k, v in tensors.items()}, str(temp / file_name), metadata=metadata)
-        _write_json(temp / "state.json", state)
+        # As @dit records them: size and sha256 of every other file, checked before a resume.
+        _write_json(temp / "state.json", {**state, "files": {name: file_digest(temp / name) for name in ["config.json", *files]}})
         if final.exists() and _damaged(final):
             # Continuing from an older checkpoint past a damaged one of the same step: keep it aside.
             os.replace(final, folder / f".damaged-{name}-{os.getpid()}")

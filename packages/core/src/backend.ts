@@ -5,12 +5,25 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { enableWasmThreads, withLogicalCores } from './wasm-threads.js';
+import { formatAdapter, type WebgpuAdapterReport } from './webgpu/adapter.js';
+import { webgpuCandidate } from './webgpu/webgpu-candidate.js';
 
 /** The backends @dit can run on, fastest first. */
-export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+export type BackendName = 'node-gpu' | 'webgpu' | 'node' | 'wasm' | 'cpu';
 
-/** Default preference order: native GPU, native CPU, WebAssembly (SIMD), plain JavaScript. */
-export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+/**
+ * Default preference order: native GPU (CUDA), WebGPU on a hardware adapter, native CPU,
+ * WebAssembly (SIMD), plain JavaScript.
+ */
+export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
+
+/** What a candidate reports once active (or, for `adapter`, when it declined one). */
+export interface BackendActivation {
+  /** wasm: the threads its XNNPACK pool really runs. */
+  threads?: number;
+  /** webgpu: the adapter it runs on. */
+  adapter?: WebgpuAdapterReport;
+}
 
 /** One way of bringing a backend up: `probe` must not throw, `activate` may. */
 export interface BackendCandidate {
@@ -21,15 +34,19 @@ export interface BackendCandidate {
   probe(): { available: boolean; reason?: string };
   /**
    * Loads the package, registers and selects the backend. `threadsRequested` is false when
-   * `threads` is only the default: a backend may then fall back to one thread.
+   * `threads` is only the default: a backend may then fall back to one thread. `forced` is true
+   * when this backend was asked for by name (webgpu then accepts a software adapter).
+   * An error thrown with an `adapter` property reports the adapter that was declined.
    */
-  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void | { threads: number }>;
+  activate(options: { threads: number; threadsRequested?: boolean; forced?: boolean }): Promise<void | BackendActivation>;
 }
 
 export interface BackendAttempt {
   name: BackendName;
   ok: boolean;
   reason?: string;
+  /** webgpu: the adapter found, also when it was declined (a software adapter, unforced). */
+  adapter?: WebgpuAdapterReport;
 }
 
 export interface BackendChoice {
@@ -43,6 +60,8 @@ export interface BackendChoice {
   forced: boolean;
   /** wasm only: the threads its XNNPACK pool really runs (tfjs' `getThreadsCount()`). */
   threads?: number;
+  /** webgpu only: the adapter (vendor, architecture, description, software or not) and its limits. */
+  adapter?: WebgpuAdapterReport;
 }
 
 export interface SelectBackendOptions {
@@ -166,6 +185,7 @@ const cpuCandidate: BackendCandidate = {
 /** The built-in candidates, in {@link BACKEND_ORDER}. */
 export const DEFAULT_CANDIDATES: readonly BackendCandidate[] = [
   nativeCandidate('node-gpu', '@tensorflow/tfjs-node-gpu'),
+  webgpuCandidate,
   nativeCandidate('node', '@tensorflow/tfjs-node'),
   wasmCandidate,
   cpuCandidate,
@@ -188,9 +208,11 @@ export function defaultWasmThreads(): number {
 }
 
 /**
- * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, tfjs-node, wasm, cpu.
- * `force` (or the `DIT_BACKEND` environment variable) selects one backend and fails loudly if it
- * cannot load. A native package that is installed without its native library is skipped quietly.
+ * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, WebGPU on a hardware
+ * adapter, tfjs-node, wasm, cpu. `force` (or the `DIT_BACKEND` environment variable) selects one
+ * backend and fails loudly if it cannot load; a forced webgpu also accepts a software adapter
+ * (lavapipe, SwiftShader). A native package that is installed without its native library is
+ * skipped quietly.
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const env = options.env ?? process.env;
@@ -217,13 +239,21 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      const started = await candidate.activate({ threads, threadsRequested });
-      attempts.push({ name, ok: true });
-      const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName), ...(started ? { threads: started.threads } : {}) };
+      const started = await candidate.activate({ threads, threadsRequested, forced: Boolean(forcedName) });
+      attempts.push({ name, ok: true, ...(started?.adapter ? { adapter: started.adapter } : {}) });
+      const choice: BackendChoice = {
+        name,
+        tfjsName: candidate.tfjsName,
+        attempts,
+        forced: Boolean(forcedName),
+        ...(started?.threads !== undefined ? { threads: started.threads } : {}),
+        ...(started?.adapter ? { adapter: started.adapter } : {}),
+      };
       options.log?.(describeBackendChoice(choice));
       return choice;
     } catch (error) {
-      attempts.push({ name, ok: false, reason: (error as Error).message });
+      const adapter = (error as { adapter?: WebgpuAdapterReport }).adapter;
+      attempts.push({ name, ok: false, reason: (error as Error).message, ...(adapter ? { adapter } : {}) });
     }
   }
   const detail = attempts.map((a) => `  ${a.name}: ${a.reason}`).join('\n');
@@ -239,5 +269,6 @@ export function describeBackendChoice(choice: BackendChoice): string {
   const skipped = choice.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
   const how = choice.forced ? ' (forced)' : '';
   const threads = choice.threads === undefined ? '' : ` (${choice.threads} thread${choice.threads === 1 ? '' : 's'})`;
-  return `tfjs backend: ${choice.name}${threads}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+  const adapter = choice.adapter ? ` on ${formatAdapter(choice.adapter)}` : '';
+  return `tfjs backend: ${choice.name}${threads}${adapter}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
 }

@@ -3,7 +3,6 @@ import { describeAdapter, formatAdapter, type WebgpuAdapterReport } from './adap
 import { loadDawn, probeWebgpuPackages } from './dawn.js';
 import { explainNoAdapter, webgpuDriverReport } from './driver-report.js';
 import type { GpuAdapterLike, GpuDeviceLike } from './gpu-types.js';
-import { checkBackendWorks } from './works-check.js';
 
 /** A candidate skipped for a reason that comes with an adapter report (a software adapter, unforced). */
 export class WebgpuAdapterRejected extends Error {
@@ -94,13 +93,10 @@ export async function activateWebgpu(options: { allowSoftware: boolean; env?: Re
   // adapter of its choosing; this one runs on the adapter checked above.
   if (tf.engine().registryFactory.webgpu) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 1);
-  try {
-    if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend did not initialise on ${formatAdapter(report)}`);
-    await checkBackendWorks();
-  } catch (error) {
+  if (!(await tf.setBackend('webgpu'))) {
     tf.removeBackend('webgpu');
     device.destroy();
-    throw error;
+    throw new Error(`the webgpu backend did not initialise on ${formatAdapter(report)}`);
   }
   active = { report, device };
   return report;

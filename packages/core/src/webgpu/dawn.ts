@@ -1,25 +1,7 @@
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageDir } from '../backends/package-dir.js';
 import type { GpuLike } from './gpu-types.js';
-
-const requireHere = createRequire(import.meta.url);
-
-/** The folder of an installed package, or undefined. */
-export function packageDir(pkg: string): string | undefined {
-  try {
-    return dirname(requireHere.resolve(`${pkg}/package.json`));
-  } catch {
-    try {
-      // Packages whose exports map hides package.json: walk up from the entry point.
-      let dir = dirname(requireHere.resolve(pkg));
-      while (dir !== dirname(dir) && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-      return existsSync(join(dir, 'package.json')) ? dir : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-}
 
 /** Where npm `webgpu` keeps Dawn's prebuilt addon for this platform (its own index.js picks it the same way). */
 export function dawnAddonPath(webgpuDir: string): string {

@@ -1,6 +1,6 @@
-import type { BackendCandidate } from '../backend.js';
-import { activateWebgpu } from './candidate.js';
-import { probeWebgpuPackages } from './dawn.js';
+import type { BackendCandidate } from '../backend-types.js';
+import { activateWebgpu } from '../webgpu/candidate.js';
+import { probeWebgpuPackages } from '../webgpu/dawn.js';
 
 /**
  * tfjs' WebGPU backend on Dawn (npm `webgpu`): Vulkan on Linux, Metal on macOS, D3D12 on Windows.

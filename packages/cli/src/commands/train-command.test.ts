@@ -83,6 +83,32 @@ describe('dit train / info', () => {
     expect(rows).toEqual(logRows(join(dir, 'run')));
   });
 
+  it('--resume stops at a damaged checkpoint with the commands that continue; --resume-fallback continues', async () => {
+    const run = join(dir, 'damaged');
+    await cp(join(dir, 'run'), run, { recursive: true });
+    await rm(join(run, 'final'), { recursive: true });
+    const [previous, newest] = readdirSync(join(run, 'checkpoints')).sort().slice(-2);
+    await writeFile(join(run, 'checkpoints', newest, 'state.json'), '{"format": "dit-train-checkpoint", "vers');
+    const stopped = capture();
+    expect(await runCli([...trainArgs(run), '--resume'], stopped.io)).toBe(EXIT.failure);
+    const message = stopped.err.join('\n');
+    expect(message).toContain(`error: cannot resume: checkpoint ${newest} is damaged:\n  ${newest}: state.json is not valid JSON`);
+    expect(message).toContain(`continue from it with ${resumeCommandLine(trainArgs(run))} ${previous}, or add --resume-fallback (${resumeCommandLine(trainArgs(run))} --resume-fallback)`);
+    expect(message).not.toMatch(/starting/);
+    const info = capture();
+    expect(await runCli(['info', run], info.io)).toBe(EXIT.ok);
+    expect(info.out.join('\n')).toMatch(new RegExp(`damaged checkpoints \\(1\\):\\n  ${newest}  state\\.json is not valid JSON`));
+
+    const fallback = capture();
+    expect(await runCli([...trainArgs(run), '--resume', '--resume-fallback'], fallback.io)).toBe(EXIT.ok);
+    expect(fallback.err.join('\n')).toMatch(new RegExp(`warning: checkpoint ${newest} is damaged \\(state\\.json is not valid JSON.*\\); moved to .*checkpoints-damaged`));
+    expect(logRows(run)).toEqual(logRows(join(dir, 'run')));
+
+    const fresh = capture();
+    expect(await runCli(trainArgs(run), fresh.io)).toBe(EXIT.usage);
+    expect(fresh.err.join('\n')).toMatch(/already holds checkpoints .*add --resume to continue that run, --start-over to move its files into .*previous-<time>\/ and start a new one/);
+  });
+
   it('info describes a model folder, checkpoint, cache, run and safetensors file', async () => {
     const run = join(dir, 'run');
     const model = capture();

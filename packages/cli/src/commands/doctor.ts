@@ -4,12 +4,20 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import {
   backendPackageVersions,
+  explainNoAdapter,
+  findWebgpuAdapter,
+  formatAdapter,
+  formatBytes,
   libtensorflowReports,
   loadedLibtensorflow,
   selectBackend,
+  webgpuDriverReport,
+  WEBGPU_LIMIT_NAMES,
   type BackendChoice,
   type LibtensorflowReport,
   type SelectBackendOptions,
+  type WebgpuAdapterReport,
+  type WebgpuDriverReport,
 } from '@dit/core';
 
 const requireHere = createRequire(import.meta.url);
@@ -26,7 +34,29 @@ export interface DoctorReport {
   loadedLibtensorflow: { tensorflow: string; path: string | null } | null;
   /** `nvidia-smi`'s name, driver and memory of each GPU, or null. */
   nvidiaSmi: string | null;
+  webgpu: DoctorWebgpu;
   advice: string[];
+}
+
+/** The WebGPU adapter (also when another backend was chosen), or why there is none, and the drivers underneath. */
+export interface DoctorWebgpu {
+  adapter: WebgpuAdapterReport | null;
+  /** Why no adapter could be used (packages missing, Dawn found none, ...). */
+  error?: string;
+  drivers: WebgpuDriverReport;
+}
+
+/** The adapter selectBackend saw, or a fresh look when it never tried webgpu (node-gpu came first). */
+async function webgpuSection(backend: BackendChoice): Promise<DoctorWebgpu> {
+  const drivers = webgpuDriverReport();
+  const attempt = backend.attempts.find((a) => a.name === 'webgpu');
+  if (attempt?.adapter) return { adapter: attempt.adapter, drivers };
+  if (attempt) return { adapter: null, error: attempt.reason, drivers };
+  try {
+    return { adapter: await findWebgpuAdapter(), drivers };
+  } catch (error) {
+    return { adapter: null, error: (error as Error).message, drivers };
+  }
 }
 
 /** The cli's own dependency (the tfjs packages are @dit/core's, see backendPackageVersions). */
@@ -55,7 +85,7 @@ function nvidiaSmi(): string | null {
 
 const REBUILD = 'pnpm tfjs-native build --gpu (TensorFlow 2.18, CUDA 12.5 / cuDNN 9.3; --tf 2.16 for CUDA 12.3 / cuDNN 8.9), see tools/tfjs-node-offline';
 
-function gpuAdvice(report: Omit<DoctorReport, 'advice'>): string[] {
+function gpuAdvice(report: Omit<DoctorReport, 'advice' | 'webgpu'>): string[] {
   const advice: string[] = [];
   const gpu = report.libtensorflow.find((r) => r.package === '@tensorflow/tfjs-node-gpu');
   const gpuAttempt = report.backend.attempts.find((a) => a.name === 'node-gpu');
@@ -80,7 +110,7 @@ function gpuAdvice(report: Omit<DoctorReport, 'advice'>): string[] {
   return advice;
 }
 
-/** What `dit doctor` reports: versions, the backend chosen and why, which libtensorflow, and what CUDA it finds. */
+/** What `dit doctor` reports: versions, the backend chosen and why, which libtensorflow and what CUDA it finds, and the WebGPU adapter or why there is none. */
 export async function doctor(options: { select?: SelectBackendOptions } = {}): Promise<DoctorReport> {
   const packages = { ...backendPackageVersions(), sharp: sharpVersion() };
   const backend = await selectBackend(options.select);
@@ -95,7 +125,19 @@ export async function doctor(options: { select?: SelectBackendOptions } = {}): P
   };
   const advice = gpuAdvice(report);
   if (backend.name === 'cpu') advice.push('Running on the plain JavaScript backend: @tensorflow/tfjs-backend-wasm is much faster.');
-  return { ...report, advice };
+  const webgpu = await webgpuSection(backend);
+  // node-gpu without its CUDA libraries runs on the CPU: WebGPU may still be the way to the GPU.
+  const nodeGpuOnGpu = backend.name === 'node-gpu' && report.libtensorflow.find((r) => r.package === '@tensorflow/tfjs-node-gpu')?.missing.length === 0;
+  if (backend.name !== 'webgpu' && !nodeGpuOnGpu) {
+    if (webgpu.adapter?.software) {
+      advice.push(
+        `WebGPU finds only a software adapter (${webgpu.adapter.description || webgpu.adapter.vendor}): it runs on the CPU, so it is used only when forced (DIT_BACKEND=webgpu, for tests). For a GPU: ${webgpu.drivers.problems.length ? webgpu.drivers.problems.join(' ') : webgpu.drivers.requirements}`,
+      );
+    } else if (!webgpu.adapter && webgpu.error) {
+      advice.push(`WebGPU is unavailable: ${webgpu.error.includes('Dawn found no WebGPU adapter') ? webgpu.error : `${webgpu.error}. ${explainNoAdapter(webgpu.drivers)}`}`);
+    }
+  }
+  return { ...report, webgpu, advice };
 }
 
 function describeLibtensorflow(lib: LibtensorflowReport): string[] {
@@ -104,6 +146,29 @@ function describeLibtensorflow(lib: LibtensorflowReport): string[] {
   const from = lib.source === 'tfjs-native' ? 'built by tools/tfjs-node-offline' : "the package's install script";
   const lines = [`  ${lib.package}: libtensorflow ${lib.tensorflow ?? '(unknown version)'}${gpu} (${from}) in ${lib.libraryDir ?? '(unknown folder)'}`];
   for (const found of lib.cudaLibraries) lines.push(`    ${found.path ? 'found  ' : 'missing'} ${found.name}${found.path ? `: ${found.path}` : ''}`);
+  return lines;
+}
+
+function formatWebgpu(webgpu: DoctorWebgpu): string[] {
+  const lines = [`WebGPU adapter: ${webgpu.adapter ? formatAdapter(webgpu.adapter) : `none (${webgpu.error ?? 'not tried'})`}`];
+  if (webgpu.adapter) {
+    const limits = webgpu.adapter.limits;
+    const bytes = new Set(['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize']);
+    lines.push(`  limits: ${WEBGPU_LIMIT_NAMES.map((n) => `${n} ${bytes.has(n) ? formatBytes(limits[n]) : limits[n]}`).join(', ')}`);
+    lines.push(`  features: ${webgpu.adapter.features.join(', ') || 'none of shader-f16, subgroups, timestamp-query'}`);
+  }
+  const drivers = webgpu.drivers;
+  if (drivers.vulkanLoader !== undefined) {
+    lines.push(`Vulkan loader: ${drivers.vulkanLoader ?? 'not found (libvulkan.so.1)'}`);
+    lines.push(`Vulkan drivers (${drivers.icdSource}):${drivers.icds!.length ? '' : ' none'}`);
+    for (const icd of drivers.icds!) {
+      const detail = [icd.apiVersion && `Vulkan ${icd.apiVersion}`, icd.mesaVersion && `Mesa ${icd.mesaVersion}`, icd.error && `manifest ${icd.error}`].filter(Boolean).join(', ');
+      lines.push(`  ${icd.path} -> ${icd.libraryFound ?? `${icd.library || '?'} (not found)`}${detail ? ` (${detail})` : ''}`);
+    }
+    lines.push(`GPU device nodes: ${drivers.gpuDeviceNodes!.join(', ') || 'none'}${drivers.nvidiaDriver ? `; NVIDIA kernel driver ${drivers.nvidiaDriver}` : ''}`);
+  } else {
+    lines.push(`WebGPU needs: ${drivers.requirements}`);
+  }
   return lines;
 }
 
@@ -118,6 +183,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     lines.push(`  in use: libtensorflow ${report.loadedLibtensorflow.tensorflow} from ${report.loadedLibtensorflow.path ?? '(path unknown)'}`);
   }
   lines.push(`GPU (nvidia-smi): ${report.nvidiaSmi ?? 'none'}`);
+  lines.push(...formatWebgpu(report.webgpu));
   for (const line of report.advice) lines.push(`advice: ${line}`);
   return lines.join('\n');
 }

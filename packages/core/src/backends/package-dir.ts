@@ -24,6 +24,8 @@ export function packageDir(pkg: string): string | undefined {
 export const BACKEND_PACKAGES: readonly string[] = [
   '@tensorflow/tfjs-core',
   '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  'webgpu',
   '@tensorflow/tfjs-node',
   '@tensorflow/tfjs-node-gpu',
 ];

@@ -42,6 +42,13 @@ describe('dit train / info', () => {
     expect(out.join('\n')).toContain(`model in ${join(run, 'final')}`);
     expect(out.join('\n')).toContain('--vae pixel:8');
     expect(existsSync(join(run, 'final', 'model.safetensors'))).toBe(true);
+    // run.json: what a tool outside this process needs to continue or sample the run.
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))).toEqual({
+      cache: cache(),
+      resume: resumeCommandLine([...trainArgs(run), '--validate-every', '1', '--validate-steps', '2']),
+      vae: 'pixel:8',
+      textEncoder: 'random:tiny:0',
+    });
     const schedule = JSON.parse(readFileSync(join(run, 'schedule.json'), 'utf8'));
     expect(schedule.map((p: { epochs: number[] }) => p.epochs)).toEqual([[0, 0], [1, 1], [2, 2]]);
     expect(schedule[0].lr).toMatchObject({ start: 1e-3, end: 5e-4 });

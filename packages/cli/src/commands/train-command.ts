@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
@@ -20,6 +20,9 @@ import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
+
+/** `<out>/run.json`: the cache folder and the command lines that continue and sample the run. */
+export const RUN_FILE = 'run.json';
 
 /** `dit train`'s options as commander (or a --config file) gives them. */
 export interface TrainCommandOptions {
@@ -186,6 +189,13 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
         onPhase: async () => {
           if (scheduleWritten) return;
           await writeJsonAtomic(join(flags.out, 'schedule.json'), schedule);
+          // What tools outside this process need to continue the run (examples/pytorch-accelerate reads it).
+          await writeJsonAtomic(join(flags.out, RUN_FILE), {
+            cache: resolve(flags.cache),
+            resume: resumeCommandLine(argv),
+            vae: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder),
+            textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder),
+          });
           scheduleWritten = true;
         },
         validation: validation ?? false,

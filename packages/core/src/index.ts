@@ -18,6 +18,9 @@ export { activeWebgpuAdapter, findWebgpuAdapter, webgpuErrors } from './webgpu/c
 export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
 export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
+export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
+export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
+export { findSharedLibrary } from './backends/shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';

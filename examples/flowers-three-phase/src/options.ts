@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 import { join } from 'node:path';
 import type { DiTConfig } from '@dit/model';
 import { scaleNamed, type ScaleName } from './scales.js';
@@ -102,7 +103,7 @@ export type ResolvedFlowersOptions = Required<Omit<FlowersOptions, 'cache' | 'va
 
 /** Fills the defaults and checks every field, naming the one at fault. */
 export function resolveFlowersOptions(options: FlowersOptions): ResolvedFlowersOptions {
-  const o = { ...FLOWERS_DEFAULTS, log: (line: string) => console.log(line), ...options } as ResolvedFlowersOptions;
+  const o = withDefaults({ ...FLOWERS_DEFAULTS, log: (line: string) => console.log(line) }, options) as ResolvedFlowersOptions;
   if (typeof o.dataset !== 'string' || o.dataset === '') throw new Error('dataset: give the folder of N.png + N.txt pairs (--dataset)');
   scaleNamed(o.scale);
   const oneOf = (field: keyof FlowersOptions, allowed: readonly string[]) => {

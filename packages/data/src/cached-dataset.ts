@@ -1,4 +1,4 @@
-import { Rng } from '@dit/core';
+import { Rng, withDefaults } from '@dit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
@@ -79,7 +79,7 @@ export class CachedDataset {
   }
 
   static async open(options: CachedDatasetOptions): Promise<CachedDataset> {
-    const o = { ...CACHED_DATASET_DEFAULTS, ...options };
+    const o = withDefaults(CACHED_DATASET_DEFAULTS, options);
     if (!(o.textDropout >= 0 && o.textDropout <= 1)) throw new Error(`CachedDataset: textDropout must be in [0, 1], got ${o.textDropout}`);
     const manifest = await readManifest(o.cacheDir);
     if (manifest.entries.length === 0) throw new Error(`${o.cacheDir}: the cache has no entries`);

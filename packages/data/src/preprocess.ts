@@ -1,4 +1,4 @@
-import { Progress } from '@dit/core';
+import { Progress, withDefaults } from '@dit/core';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -94,7 +94,7 @@ const MANIFEST_EVERY_MS = 30_000;
  * are only borrowed: the caller may dispose them as soon as this resolves.
  */
 export async function preprocess(options: PreprocessOptions): Promise<PreprocessResult> {
-  const o = { ...PREPROCESS_DEFAULTS, ...options };
+  const o = withDefaults(PREPROCESS_DEFAULTS, options);
   const startedAt = new Date();
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`preprocess: batchSize must be a positive integer, got ${o.batchSize}`);
   if (o.resize !== 'stretch' && o.resize !== 'crop') throw new Error(`preprocess: resize must be 'stretch' or 'crop', got '${o.resize}'`);

@@ -1,4 +1,4 @@
-import { consoleLogger, type Logger } from '@dit/core';
+import { consoleLogger, withDefaults, type Logger } from '@dit/core';
 import type { SingleStreamDiTV2 } from '@dit/model';
 import type { TrainingDataset } from './dataset.js';
 import type { TrainCallbacks } from './events.js';
@@ -78,7 +78,7 @@ export type ResolvedTrainOptions = TrainOptions &
 
 /** Fills defaults and checks every field, naming the one at fault. */
 export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
-  const o = { ...TRAIN_DEFAULTS, logger: consoleLogger, ...options } as ResolvedTrainOptions;
+  const o = withDefaults({ ...TRAIN_DEFAULTS, logger: consoleLogger }, options) as ResolvedTrainOptions;
   if (!o.model || typeof o.model.forward !== 'function') throw new Error('model must be a SingleStreamDiTV2');
   if (!o.dataset || typeof o.dataset.loadBatch !== 'function') throw new Error('dataset must be a CachedDataset or another TrainingDataset');
   if (typeof o.outputDir !== 'string' || o.outputDir === '') throw new Error('outputDir must be a folder path');
@@ -111,7 +111,7 @@ export function recordedTrainingConfig(o: ResolvedTrainOptions, plan: { microBat
     batchSize: o.batchSize,
     microBatch: plan.microBatch,
     gradientCheckpointing: plan.checkpointing,
-    optimizer: { kind: 'adamw', ...o.optimizer },
+    optimizer: withDefaults({ kind: 'adamw' }, o.optimizer),
     maxGradNorm: o.maxGradNorm,
     nonFinite: o.nonFinite,
     datasetSize: o.dataset.size,

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import nodeUtil from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { selectBackend, type BackendCandidate, type BackendName } from './backend.js';
+import { DEFAULT_CANDIDATES, selectBackend, type BackendCandidate, type BackendName } from './backend.js';
+import { installTfjsNodeUtilShim } from './backends/node-util-shim.js';
 
 function fake(name: BackendName, outcome: 'ok' | 'missing' | 'throws', calls: string[]): BackendCandidate {
   return {
@@ -63,5 +65,46 @@ describe('selectBackend', () => {
     const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.square(v)))(x);
     expect(Array.from(await grad.data())).toEqual([2, 4, 6]);
     tf.dispose([x, grad]);
+  });
+});
+
+// Runs where tfjs-node's addon is built (CI's Node 24 native run, tools/tfjs-node-offline).
+const tfjsNode = DEFAULT_CANDIDATES.find((c) => c.name === 'node')!;
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+describe.skipIf(!tfjsNode.probe().available)('selectBackend with the real tfjs-node', () => {
+  const original = tf.getBackend();
+  afterAll(async () => {
+    installTfjsNodeUtilShim();
+    await tf.setBackend(original);
+  });
+
+  it.skipIf(nodeMajor < 23)('on Node >= 23 without the util shim: tfjs-node loads, fails its works-check, and is skipped', async () => {
+    const util = nodeUtil as unknown as Record<string, unknown>;
+    const shimmed = util.isNullOrUndefined;
+    delete util.isNullOrUndefined;
+    try {
+      const withoutShim: BackendCandidate = {
+        ...tfjsNode,
+        async activate() {
+          await import('@tensorflow/tfjs-node');
+          if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow did not initialise');
+        },
+      };
+      const choice = await selectBackend({ env: {}, order: ['node', 'cpu'], candidates: [withoutShim, fake('cpu', 'ok', [])] });
+      expect(choice.name).toBe('cpu');
+      expect(choice.attempts[0].reason).toMatch(/works-check.*isNullOrUndefined\) is not a function/);
+    } finally {
+      if (shimmed) util.isNullOrUndefined = shimmed;
+    }
+  });
+
+  it('installs the shim, passes the works-check and runs topk', async () => {
+    const choice = await selectBackend({ env: {}, force: 'node' });
+    expect(choice.attempts).toEqual([{ name: 'node', ok: true }]);
+    expect(tf.getBackend()).toBe('tensorflow');
+    // tf.topk is the other tfjs-node kernel that calls util.isNullOrUndefined.
+    const top = tf.topk(tf.tensor1d([3, 1, 2]), 2);
+    expect(Array.from(await top.values.data())).toEqual([3, 2]);
+    tf.dispose([top.values, top.indices]);
   });
 });

@@ -12,6 +12,8 @@ export {
   type BackendChoice,
   type SelectBackendOptions,
 } from './backend.js';
+export { checkBackendWorks } from './backend-check.js';
+export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
@@ -25,8 +27,12 @@ export {
   f32ToF16,
   bf16ToF32,
   f32ToBf16,
+  FORMAT_DTYPE_BITS,
+  type FormatDtype,
 } from './safetensors/dtypes.js';
-export { SafetensorsFile, parseHeader, MAX_HEADER_BYTES, type TensorInfo, type TensorData, type TensorSource } from './safetensors/reader.js';
+export { parseHeader, type TensorInfo, type SafetensorsHeader } from './safetensors/header.js';
+export { recogniseForeignFormat, TORCH_TO_SAFETENSORS_PYTHON, type ForeignFormat } from './safetensors/foreign-formats.js';
+export { SafetensorsFile, MAX_HEADER_BYTES, type TensorData, type TensorSource } from './safetensors/reader.js';
 export { ShardedSafetensors } from './safetensors/sharded.js';
 export { writeSafetensors, type TensorToWrite, type WriteSafetensorsOptions } from './safetensors/writer.js';
 export { openSafetensors, readAllTensors } from './safetensors/open.js';

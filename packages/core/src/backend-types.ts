@@ -1,0 +1,59 @@
+/** The backends @dit can run on, fastest first. */
+export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+
+/** Default preference order: native GPU, native CPU, WebAssembly (SIMD), plain JavaScript. */
+export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+
+/** One way of bringing a backend up: `probe` must not throw, `activate` may. */
+export interface BackendCandidate {
+  name: BackendName;
+  /** tfjs' own name for the registered backend. */
+  tfjsName: string;
+  /** Cheap check that the package and its native parts are present, without loading it. */
+  probe(): { available: boolean; reason?: string };
+  /**
+   * Loads the package, registers and selects the backend. `threadsRequested` is false when
+   * `threads` is only the default: a backend may then fall back to one thread.
+   */
+  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void | { threads: number }>;
+}
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface BackendChoice {
+  /** The backend in use. */
+  name: BackendName;
+  /** tfjs' name for it (`tf.getBackend()`). */
+  tfjsName: string;
+  /** Every candidate that was considered, in order, with why it was skipped. */
+  attempts: BackendAttempt[];
+  /** True when the choice came from `force` or `DIT_BACKEND`. */
+  forced: boolean;
+  /** wasm only: the threads its XNNPACK pool really runs (tfjs' `getThreadsCount()`). */
+  threads?: number;
+}
+
+export interface SelectBackendOptions {
+  /** Use exactly this backend (fails if it cannot load). Overrides `DIT_BACKEND`. */
+  force?: BackendName;
+  /** Preference order. Default {@link BACKEND_ORDER}. */
+  order?: readonly BackendName[];
+  /** Silence tfjs' own console advice (e.g. "install tfjs-node"). Default true. */
+  quiet?: boolean;
+  /** Receives one line describing the choice. Default: nothing is printed. */
+  log?: (line: string) => void;
+  /** Override the candidates (tests, exotic backends). */
+  candidates?: readonly BackendCandidate[];
+  /**
+   * wasm worker threads; 1 runs single-threaded. Default: `DIT_WASM_THREADS`, else
+   * {@link defaultWasmThreads} (2 on a machine with 2 or more cores).
+   * Threads must be chosen before the wasm backend first initialises in a process.
+   */
+  threads?: number;
+  /** Environment to read `DIT_BACKEND` and `DIT_WASM_THREADS` from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}

@@ -3,7 +3,7 @@ import { writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
-import { latestCheckpoint, parseByteSize, stopOnSignals, train, type OptimizerKind, type ValidationOptions } from '@dit/train';
+import { latestCheckpoint, parseByteSize, planPhases, stopOnSignals, train, type OptimizerKind, type ValidationOptions } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
@@ -125,6 +125,12 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
   }
 
   const dataset = await CachedDataset.open({ cacheDir: flags.cache, inMemory: flags.inMemory ?? false });
+  // Batches of every phase, checked before the model is built (the original's takes seconds to initialise).
+  try {
+    planPhases({ schedule, dataset, batchSize: flags.batchSize, seed: flags.seed });
+  } catch (error) {
+    throw new CliError(`--batch-size ${flags.batchSize}: ${(error as Error).message}`, EXIT.usage);
+  }
   let autoencoder: ImageAutoencoder | undefined;
   let model: SingleStreamDiTV2 | undefined;
   const stop = stopOnSignals({ onSignal: (signal) => io.err(`${signal}: finishing this step, then writing a checkpoint (again to quit at once)`) });

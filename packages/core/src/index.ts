@@ -11,7 +11,11 @@ export {
   type BackendAttempt,
   type BackendChoice,
   type SelectBackendOptions,
+  type BackendActivation,
 } from './backend.js';
+export { formatAdapter, formatBytes, WEBGPU_LIMIT_NAMES, type WebgpuAdapterReport, type WebgpuLimits } from './webgpu/adapter.js';
+export { activeWebgpuAdapter, findWebgpuAdapter } from './webgpu/candidate.js';
+export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
 export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';

@@ -23,6 +23,7 @@ export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, ty
 export { findSharedLibrary } from './backends/shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';

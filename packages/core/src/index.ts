@@ -20,7 +20,9 @@ export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
-export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
+export { tempPathFor, isTempFileName, removeTempFiles } from './temp-files.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { Progress, ExponentialAverage, formatDuration, type ProgressOptions, type ProgressStream } from './progress.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';
 export {

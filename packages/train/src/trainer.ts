@@ -130,6 +130,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const smoothedLoss = new ExponentialAverage();
     const startTime = performance.now();
 
+    // Weights the original's code cannot run (text length other than 256...) are said once a run.
+    let originalWarned = false;
+    const warnOncePerRun = (message: string) => {
+      if (!originalWarned) logger.warn(message);
+      originalWarned = true;
+    };
     // A checkpoint never holds NaN or Inf weights: it could not be called a good state.
     const brokenWeights = (): string | null => {
       const variablesByName = model.namedVariables().map(({ name, variable }) => [name, variable] as const);
@@ -157,6 +163,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         model,
         optimizer,
         ema,
+        onWarning: warnOncePerRun,
         state: {
           reason,
           position: { ...position },
@@ -293,8 +300,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     if (savedAtStep !== position.globalStep) await save('final');
     // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones.
-    if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final));
-    else await model.savePretrained(dirs.final);
+    if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final, { onWarning: warnOncePerRun }));
+    else await model.savePretrained(dirs.final, { onWarning: warnOncePerRun });
     logger.info(`training complete after ${position.globalStep} steps; result (${ema ? 'EMA' : 'trained'} weights) in ${dirs.final}`);
     return { status: 'completed', position: { ...position }, checkpoint: lastCheckpoint, finalDir: dirs.final, skippedSteps: counters.skippedSteps, memoryPlan };
   } finally {

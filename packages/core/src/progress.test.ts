@@ -37,6 +37,15 @@ describe('Progress', () => {
   });
 });
 
+describe('Progress of a resumed loop', () => {
+  it('counts from `start`', () => {
+    const { chunks, stream } = sink(false);
+    const progress = new Progress('step', 10, { stream, start: 6 });
+    progress.tick(1, '', 1);
+    expect(chunks).toEqual(['step 7/10 (70%) 1.00 it/s ETA 3s\n']);
+  });
+});
+
 describe('ExponentialAverage', () => {
   it('is bias-corrected: a constant input averages to itself from the first value', () => {
     const average = new ExponentialAverage();

@@ -8,6 +8,8 @@ export interface ProgressOptions {
   everyMs?: number;
   /** What is counted, shown in the rate (`img/s`). Default 'it'. */
   unit?: string;
+  /** Already done when the loop starts (a resumed run). Default 0. */
+  start?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export class Progress {
     private readonly options: ProgressOptions = {},
   ) {
     this.label = label;
+    this.done = options.start ?? 0;
   }
 
   /** `count` more done, in `seconds` (default: the time since the previous tick); `extra` ends the line. */

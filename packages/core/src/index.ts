@@ -24,6 +24,7 @@ export { findSharedLibrary } from './backends/shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
+export { formatCount } from './format-count.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';
 export {

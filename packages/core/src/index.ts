@@ -27,6 +27,7 @@ export { tempPathFor, isTempFileName, removeTempFiles } from './temp-files.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { Progress, ExponentialAverage, formatDuration, type ProgressOptions, type ProgressStream } from './progress.js';
+export { formatCount } from './format-count.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';
 export {

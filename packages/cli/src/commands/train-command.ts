@@ -1,14 +1,28 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
-import { latestCheckpoint, parseByteSize, stopOnSignals, train, type OptimizerKind, type ValidationOptions } from '@dit/train';
+import {
+  DamagedCheckpointError,
+  describeDamagedCheckpoints,
+  existingRunFiles,
+  latestCheckpoint,
+  parseByteSize,
+  stopOnSignals,
+  train,
+  type OptimizerKind,
+  type ResumeAdvice,
+  type ValidationOptions,
+} from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
+
+/** `<out>/run.json`: the cache folder and the command lines that continue and sample the run. */
+export const RUN_FILE = 'run.json';
 
 /** `dit train`'s options as commander (or a --config file) gives them. */
 export interface TrainCommandOptions {
@@ -24,8 +38,12 @@ export interface TrainCommandOptions {
   microBatch?: number;
   memoryBudget?: string;
   checkpointing?: boolean;
-  /** true: the latest checkpoint in --out; a path: that checkpoint. */
+  /** true: the latest checkpoint in --out; a string: that checkpoint (a path, or a name in --out/checkpoints). */
   resume?: boolean | string;
+  /** With --resume: go back past damaged checkpoints to the newest good one. */
+  resumeFallback?: boolean;
+  /** Move an earlier run's files in --out aside and start a new run. */
+  startOver?: boolean;
   seed: number;
   optimizer: string;
   validateEvery?: number;
@@ -51,12 +69,13 @@ function shellQuote(arg: string): string {
 
 /**
  * The command line that continues a run: the one given, with any `--resume [checkpoint]`
- * replaced by a plain `--resume` (the latest checkpoint in --out).
+ * replaced by a plain `--resume` (the latest checkpoint in --out), without --resume-fallback
+ * and --start-over.
  */
 export function resumeCommandLine(argv: readonly string[]): string {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--resume=')) continue;
+    if (argv[i].startsWith('--resume=') || argv[i] === '--resume-fallback' || argv[i] === '--start-over') continue;
     if (argv[i] === '--resume') {
       if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) i++;
       continue;
@@ -64,6 +83,15 @@ export function resumeCommandLine(argv: readonly string[]): string {
     args.push(argv[i]);
   }
   return ['dit', ...args, '--resume'].map(shellQuote).join(' ');
+}
+
+/** "--resume <name>" and "--resume-fallback", as whole command lines. */
+function cliResumeAdvice(argv: readonly string[]): ResumeAdvice {
+  const line = resumeCommandLine(argv);
+  return {
+    resumeFrom: (checkpoint) => `${line} ${shellQuote(checkpoint.name)}`,
+    fallback: `--resume-fallback (${line} --resume-fallback)`,
+  };
 }
 
 async function openManifest(cacheDir: string): Promise<Manifest> {
@@ -84,83 +112,108 @@ function parseEntries(spec: string, size: number): number[] {
   });
 }
 
-async function validationOptions(o: TrainCommandOptions, manifest: Manifest, inChannels: number): Promise<ValidationOptions | undefined> {
-  if (o.validateEvery === undefined && o.vae === undefined) return undefined;
-  const spec = o.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
+async function validationOptions(flags: TrainCommandOptions, manifest: Manifest, inChannels: number): Promise<ValidationOptions | undefined> {
+  if (flags.validateEvery === undefined && flags.vae === undefined) return undefined;
+  const spec = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
   const autoencoder = await loadAutoencoder(spec);
   if (autoencoder.latentChannels !== inChannels) {
     autoencoder.dispose();
     throw new CliError(`--vae ${spec} has ${autoencoder.latentChannels} latent channels, the cache holds ${inChannels}`, EXIT.usage);
   }
-  return { autoencoder, every: o.validateEvery, steps: o.validateSteps, entries: parseEntries(o.validateEntries, manifest.entries.length) };
+  return { autoencoder, every: flags.validateEvery, steps: flags.validateSteps, entries: parseEntries(flags.validateEntries, manifest.entries.length) };
 }
 
 /**
  * `dit train`: trains a SingleStreamDiTV2 on a cache through a schedule. SIGINT/SIGTERM finish
  * the step, write a checkpoint and exit 0 with the command that resumes the run.
  */
-export async function trainCommand(o: TrainCommandOptions, io: TrainCommandIo, argv: readonly string[]): Promise<number> {
+export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandIo, argv: readonly string[]): Promise<number> {
   // Checked here rather than by commander, so that they may come from --config.
-  for (const [flag, value] of [['--cache', o.cache], ['--out', o.out]] as const) {
+  for (const [flag, value] of [['--cache', flags.cache], ['--out', flags.out]] as const) {
     if (typeof value !== 'string' || value === '') throw new CliError(`${flag} is required (on the command line or in --config)`, EXIT.usage);
   }
-  const manifest = await openManifest(o.cache);
-  const config = await resolveTrainModelConfig({ preset: o.preset, modelConfig: o.modelConfig }, manifest, o.cache);
+  const manifest = await openManifest(flags.cache);
+  const config = await resolveTrainModelConfig({ preset: flags.preset, modelConfig: flags.modelConfig }, manifest, flags.cache, (line) => io.err(`warning: ${line}`));
   const schedule = await resolveTrainSchedule(
-    { schedule: o.schedule, epochs: o.epochs, lrScale: o.lrScale, latentNorm: o.latentNorm as LatentNormMode },
-    async () => (await cacheStatistics(o.cache)).suggested,
+    { schedule: flags.schedule, epochs: flags.epochs, lrScale: flags.lrScale, latentNorm: flags.latentNorm as LatentNormMode },
+    async () => (await cacheStatistics(flags.cache)).suggested,
   );
-  if (o.optimizer !== 'adamw' && o.optimizer !== 'adamw-8bit') throw new CliError(`--optimizer: expected one of adamw, adamw-8bit, got '${o.optimizer}'`, EXIT.usage);
-  if (o.memoryBudget !== undefined) {
+  if (flags.optimizer !== 'adamw' && flags.optimizer !== 'adamw-8bit') throw new CliError(`--optimizer: expected one of adamw, adamw-8bit, got '${flags.optimizer}'`, EXIT.usage);
+  if (flags.memoryBudget !== undefined) {
     try {
-      parseByteSize(o.memoryBudget, '--memory-budget');
+      parseByteSize(flags.memoryBudget, '--memory-budget');
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.usage);
     }
   }
-  if (o.microBatch !== undefined && o.microBatch > o.batchSize) throw new CliError(`--micro-batch ${o.microBatch} must not exceed --batch-size ${o.batchSize}`, EXIT.usage);
-  const existing = await latestCheckpoint(join(o.out, 'checkpoints'));
-  if (!o.resume && existing) {
-    throw new CliError(`${o.out} already holds checkpoints (latest ${existing.path}); add --resume to continue that run, or choose another --out`, EXIT.usage);
+  if (flags.microBatch !== undefined && flags.microBatch > flags.batchSize) throw new CliError(`--micro-batch ${flags.microBatch} must not exceed --batch-size ${flags.batchSize}`, EXIT.usage);
+  if (flags.startOver && flags.resume) throw new CliError('--start-over starts a new run: it cannot go with --resume', EXIT.usage);
+  if (flags.resumeFallback && flags.resume !== true) throw new CliError('--resume-fallback goes with a plain --resume (the newest checkpoint)', EXIT.usage);
+  const runFiles = await existingRunFiles(flags.out);
+  if (!flags.resume && !flags.startOver && runFiles.length > 0) {
+    const existing = await latestCheckpoint(join(flags.out, 'checkpoints'));
+    const what = existing ? `checkpoints (latest ${existing.path})` : `a run's files (${runFiles.join(', ')})`;
+    throw new CliError(`${flags.out} already holds ${what}; add --resume to continue that run, --start-over to move its files into ${join(flags.out, 'previous-<time>')}/ and start a new one, or choose another --out`, EXIT.usage);
   }
 
-  const dataset = await CachedDataset.open({ cacheDir: o.cache, inMemory: o.inMemory ?? false });
+  const dataset = await CachedDataset.open({ cacheDir: flags.cache, inMemory: flags.inMemory ?? false });
   let autoencoder: ImageAutoencoder | undefined;
   let model: SingleStreamDiTV2 | undefined;
   const stop = stopOnSignals({ onSignal: (signal) => io.err(`${signal}: finishing this step, then writing a checkpoint (again to quit at once)`) });
   try {
-    const validation = await validationOptions(o, manifest, config.inChannels);
+    const validation = await validationOptions(flags, manifest, config.inChannels);
     autoencoder = validation?.autoencoder;
-    model = new SingleStreamDiTV2({ ...config, seed: o.seed, gradientCheckpointing: o.checkpointing ?? false });
+    model = new SingleStreamDiTV2({ ...config, seed: flags.seed, gradientCheckpointing: flags.checkpointing ?? false });
     io.err(`model: ${model.parameterCount().toLocaleString('en-US')} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
-    await writeJsonAtomic(join(o.out, 'schedule.json'), schedule);
     const logger: Logger = { info: (line) => io.err(line), warn: (line) => io.err(`warning: ${line}`) };
-    const result = await train({
-      model,
-      dataset,
-      schedule,
-      outputDir: o.out,
-      seed: o.seed,
-      batchSize: o.batchSize,
-      microBatch: o.microBatch,
-      memoryBudget: o.memoryBudget,
-      gradientCheckpointing: o.checkpointing,
-      optimizer: { kind: o.optimizer as OptimizerKind },
-      checkpointEvery: o.checkpointEvery,
-      keepLast: o.keepLast,
-      resume: o.resume ?? false,
-      validation: validation ?? false,
-      signal: stop.signal,
-      logger,
-      progress: o.progress,
-    });
+    let scheduleWritten = false;
+    let result: Awaited<ReturnType<typeof train>>;
+    try {
+      result = await train({
+        model,
+        dataset,
+        schedule,
+        outputDir: flags.out,
+        seed: flags.seed,
+        batchSize: flags.batchSize,
+        microBatch: flags.microBatch,
+        memoryBudget: flags.memoryBudget,
+        gradientCheckpointing: flags.checkpointing,
+        optimizer: { kind: flags.optimizer as OptimizerKind },
+        checkpointEvery: flags.checkpointEvery,
+        keepLast: flags.keepLast,
+        resume: flags.resume ?? false,
+        resumeFallback: flags.resumeFallback ?? false,
+        startOver: flags.startOver ?? false,
+        // Written once the run folder is known to be this run's (after the resume checks).
+        onPhase: async () => {
+          if (scheduleWritten) return;
+          await writeJsonAtomic(join(flags.out, 'schedule.json'), schedule);
+          // What tools outside this process need to continue the run (examples/pytorch-accelerate reads it).
+          await writeJsonAtomic(join(flags.out, RUN_FILE), {
+            cache: resolve(flags.cache),
+            resume: resumeCommandLine(argv),
+            vae: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder),
+            textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder),
+          });
+          scheduleWritten = true;
+        },
+        validation: validation ?? false,
+        signal: stop.signal,
+        logger,
+        progress: flags.progress,
+      });
+    } catch (error) {
+      if (error instanceof DamagedCheckpointError) throw new CliError(describeDamagedCheckpoints(error.checkpointsDir, error.damaged, error.newestGood, cliResumeAdvice(argv)));
+      throw error;
+    }
     if (result.status === 'interrupted') {
       io.out(`stopped at step ${result.position.globalStep} (phase '${result.position.phaseName}', epoch ${result.position.epoch}); checkpoint ${result.checkpoint}`);
       io.out(`resume with: ${resumeCommandLine(argv)}`);
       return EXIT.ok;
     }
     io.out(`trained ${result.position.globalStep} steps; model in ${result.finalDir}`);
-    const vae = o.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
+    const vae = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
     const textEncoder = textEncoderSpecFromId(manifest.settings.textEncoder);
     io.out(`sample with: dit sample --model ${shellQuote(result.finalDir!)} --vae ${shellQuote(vae)} --text-encoder ${shellQuote(textEncoder)} --prompt '...'`);
     return EXIT.ok;

@@ -1,16 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webgpuForTests } from '../../../../tests/helpers/webgpu.js';
 import { applyRope, ropeTables, type RopeTables } from '../rope.js';
 import { flashAttentionApplies, flashAttentionBackward, flashAttentionForward, flashAttentionSupportsHeadDim, type AttentionGeometry } from './flash-attention.js';
 import { setWebgpuKernelsEnabled } from './switches.js';
-import { maxAbs, maxAbsDifference, useWebgpuBackend } from './test-backend.js';
+import { relativeError } from './test-helpers.js';
 
-const startBackend = tf.getBackend();
-const skipReason = await useWebgpuBackend();
-afterAll(async () => {
-  setWebgpuKernelsEnabled('env');
-  await tf.setBackend(startBackend);
-});
+const webgpu = await webgpuForTests();
 
 /** The generic path, in plain tfjs ops: split heads, RoPE, scale, softmax(q k^T) v, merge heads. */
 function referenceAttention(qkv: tf.Tensor2D, rope: RopeTables, g: AttentionGeometry): { output: tf.Tensor2D; logSumExp: tf.Tensor2D } {
@@ -43,7 +39,13 @@ const cases: Case[] = [
   { name: 'head dim 128, 1 head, 21 tokens', batch: 1, heads: 1, headDim: 128, textLength: 1, grid: [4, 5] },
 ];
 
-describe.skipIf(skipReason)('flash attention on webgpu', () => {
+describe.skipIf(!webgpu.available)(`flash attention on webgpu${webgpu.skipNote}`, () => {
+  beforeAll(() => webgpu.use());
+  afterAll(() => {
+    setWebgpuKernelsEnabled('env');
+    return webgpu.restore();
+  });
+
   it.each(cases)('matches the generic path in values and gradients: $name', async ({ batch, heads, headDim, textLength, grid }) => {
     const rope = ropeTables({ textLength, gridHeight: grid[0], gridWidth: grid[1], headDim });
     const tokens = textLength + grid[0] * grid[1];
@@ -64,12 +66,11 @@ describe.skipIf(skipReason)('flash attention on webgpu', () => {
     const [output, inferenceOutput, lse, gradient, expectedOutput, expectedLse, expectedGradient] = await Promise.all(
       [flash.output, inference.output, flash.logSumExp!, dQkv, reference.output, reference.logSumExp, referenceGradient].map((t) => t.data()),
     );
-    const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => maxAbsDifference(a, b) / maxAbs(b);
     // f32 sums in another order: a few ulps of the largest value.
-    expect(relative(output, expectedOutput)).toBeLessThan(2e-6);
-    expect(relative(inferenceOutput, expectedOutput)).toBeLessThan(2e-6);
-    expect(relative(lse, expectedLse)).toBeLessThan(2e-6);
-    expect(relative(gradient, expectedGradient)).toBeLessThan(5e-6);
+    expect(relativeError(output, expectedOutput)).toBeLessThan(2e-6);
+    expect(relativeError(inferenceOutput, expectedOutput)).toBeLessThan(2e-6);
+    expect(relativeError(lse, expectedLse)).toBeLessThan(2e-6);
+    expect(relativeError(gradient, expectedGradient)).toBeLessThan(5e-6);
 
     tf.dispose([flash.output, flash.logSumExp!, inference.output, dQkv, reference.output, reference.logSumExp, referenceGradient, qkv, dOutput, rope.cos, rope.sin]);
   });

@@ -6,12 +6,13 @@
  * tfjs' generic ops; `attention,gelu` runs only the kernels listed; `-matmul` runs all but the
  * ones listed. {@link setWebgpuKernelsEnabled} changes it at run time.
  */
-export const WEBGPU_KERNEL_NAMES = ['attention', 'layerNorm', 'residual', 'gelu', 'matmul'] as const;
+export const WEBGPU_KERNEL_NAMES = ['attention', 'layerNorm', 'adaLN', 'gelu', 'matmul'] as const;
 
 /**
  * - `attention`: flash attention forward and backward (no [B * heads, N, N] score map).
- * - `layerNorm`: LayerNorm fused with the adaLN modulation, and its backward pass.
- * - `residual`: the gated residual x + gate * y and its per-sample gate gradient.
+ * - `layerNorm`: LayerNorm and its backward pass, as row kernels.
+ * - `adaLN`: the modulation x_hat (1 + scale) + shift, the gated residual x + gate * y, and
+ *   their backward passes (per-sample column sums for the vectors' gradients).
  * - `gelu`: GELU (tanh) forward and backward, one pass each.
  * - `matmul`: @dit's tiled matrix product for the large products of a block.
  */

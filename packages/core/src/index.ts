@@ -14,7 +14,7 @@ export {
   type BackendActivation,
 } from './backend.js';
 export { formatAdapter, formatBytes, WEBGPU_LIMIT_NAMES, type WebgpuAdapterReport, type WebgpuLimits } from './webgpu/adapter.js';
-export { activeWebgpuAdapter, findWebgpuAdapter } from './webgpu/candidate.js';
+export { activeWebgpuAdapter, findWebgpuAdapter, webgpuErrors } from './webgpu/candidate.js';
 export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
 export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';

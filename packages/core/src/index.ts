@@ -20,7 +20,7 @@ export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
 export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
 export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
-export { findSharedLibrary } from './backends/shared-library.js';
+export { findSharedLibrary } from './webgpu/driver-report.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { tempPathFor, isTempFileName, removeTempFiles } from './temp-files.js';

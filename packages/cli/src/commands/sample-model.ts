@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, SingleStreamDiTV2, WEIGHTS_FILE } from '@dit/model';
 import { CHECKPOINT_FILES, latestCheckpoint, phaseIndexAt, readCheckpointState, type TrainState } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
+import { foreignFileNote } from '../foreign-files.js';
 
 /** Which weights of a training checkpoint to sample with. */
 export type CheckpointWeights = 'ema' | 'model';
@@ -63,8 +64,9 @@ export async function findSamplingModel(path: string, weights?: CheckpointWeight
   if (existsSync(join(path, 'final', WEIGHTS_FILE))) return findSamplingModel(join(path, 'final'), weights);
   const latest = await latestCheckpoint(join(path, 'checkpoints'));
   if (latest) return findSamplingModel(latest.path, weights);
+  const foreign = foreignFileNote(path);
   throw new CliError(
-    `--model ${path}: not a model folder (${CONFIG_FILE} + ${WEIGHTS_FILE}), a training checkpoint (${CHECKPOINT_FILES.state}) or a run folder (final/ or checkpoints/)`,
+    `--model ${path}: not a model folder (${CONFIG_FILE} + ${WEIGHTS_FILE}), a training checkpoint (${CHECKPOINT_FILES.state}) or a run folder (final/ or checkpoints/)${foreign ? `; ${foreign}` : ''}`,
     EXIT.usage,
   );
 }

@@ -1,8 +1,21 @@
-/** The backends @dit can run on, fastest first. */
-export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+import type { WebgpuAdapterReport } from './webgpu/adapter.js';
 
-/** Default preference order: native GPU, native CPU, WebAssembly (SIMD), plain JavaScript. */
-export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+/** The backends @dit can run on, fastest first. */
+export type BackendName = 'node-gpu' | 'webgpu' | 'node' | 'wasm' | 'cpu';
+
+/**
+ * Default preference order: native GPU (CUDA), WebGPU on a hardware adapter, native CPU,
+ * WebAssembly (SIMD), plain JavaScript.
+ */
+export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
+
+/** What a candidate reports once active. */
+export interface BackendActivation {
+  /** wasm: the threads its XNNPACK pool really runs. */
+  threads?: number;
+  /** webgpu: the adapter it runs on. */
+  adapter?: WebgpuAdapterReport;
+}
 
 /** One way of bringing a backend up: `probe` must not throw, `activate` may. */
 export interface BackendCandidate {
@@ -13,15 +26,19 @@ export interface BackendCandidate {
   probe(): { available: boolean; reason?: string };
   /**
    * Loads the package, registers and selects the backend. `threadsRequested` is false when
-   * `threads` is only the default: a backend may then fall back to one thread.
+   * `threads` is only the default: a backend may then fall back to one thread. `forced` is true
+   * when this backend was asked for by name (webgpu then accepts a software adapter).
+   * An error thrown with an `adapter` property reports the adapter that was declined.
    */
-  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void | { threads: number }>;
+  activate(options: { threads: number; threadsRequested?: boolean; forced?: boolean }): Promise<void | BackendActivation>;
 }
 
 export interface BackendAttempt {
   name: BackendName;
   ok: boolean;
   reason?: string;
+  /** webgpu: the adapter found, also when it was declined (a software adapter, unforced). */
+  adapter?: WebgpuAdapterReport;
 }
 
 export interface BackendChoice {
@@ -35,6 +52,8 @@ export interface BackendChoice {
   forced: boolean;
   /** wasm only: the threads its XNNPACK pool really runs (tfjs' `getThreadsCount()`). */
   threads?: number;
+  /** webgpu only: the adapter (vendor, architecture, description, software or not) and its limits. */
+  adapter?: WebgpuAdapterReport;
 }
 
 export interface SelectBackendOptions {

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { checkBackendWorks } from './backend-check.js';
 import { BACKEND_ORDER, type BackendAttempt, type BackendChoice, type BackendName, type SelectBackendOptions } from './backend-types.js';
 import { DEFAULT_CANDIDATES } from './backends/default-candidates.js';
+import { formatAdapter, type WebgpuAdapterReport } from './webgpu/adapter.js';
 
 export * from './backend-types.js';
 export { DEFAULT_CANDIDATES } from './backends/default-candidates.js';
@@ -25,9 +26,11 @@ export function defaultWasmThreads(): number {
 }
 
 /**
- * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, tfjs-node, wasm, cpu.
- * `force` (or the `DIT_BACKEND` environment variable) selects one backend and fails loudly if it
- * cannot load. A native package that is installed without its native library is skipped quietly.
+ * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, WebGPU on a hardware
+ * adapter, tfjs-node, wasm, cpu. `force` (or the `DIT_BACKEND` environment variable) selects one
+ * backend and fails loudly if it cannot load; a forced webgpu also accepts a software adapter
+ * (lavapipe, SwiftShader). A native package that is installed without its native library is
+ * skipped quietly.
  * A backend is chosen only after it ran a matMul and a gradient correctly ({@link checkBackendWorks});
  * one that loads but fails is skipped, with the error in `attempts`.
  */
@@ -56,14 +59,22 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      const started = await candidate.activate({ threads, threadsRequested });
+      const started = await candidate.activate({ threads, threadsRequested, forced: Boolean(forcedName) });
       await checkBackendWorks();
-      attempts.push({ name, ok: true });
-      const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName), ...(started ? { threads: started.threads } : {}) };
+      attempts.push({ name, ok: true, ...(started?.adapter ? { adapter: started.adapter } : {}) });
+      const choice: BackendChoice = {
+        name,
+        tfjsName: candidate.tfjsName,
+        attempts,
+        forced: Boolean(forcedName),
+        ...(started?.threads !== undefined ? { threads: started.threads } : {}),
+        ...(started?.adapter ? { adapter: started.adapter } : {}),
+      };
       options.log?.(describeBackendChoice(choice));
       return choice;
     } catch (error) {
-      attempts.push({ name, ok: false, reason: (error as Error).message });
+      const adapter = (error as { adapter?: WebgpuAdapterReport }).adapter;
+      attempts.push({ name, ok: false, reason: (error as Error).message, ...(adapter ? { adapter } : {}) });
     }
   }
   const detail = attempts.map((a) => `  ${a.name}: ${a.reason}`).join('\n');
@@ -79,5 +90,6 @@ export function describeBackendChoice(choice: BackendChoice): string {
   const skipped = choice.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
   const how = choice.forced ? ' (forced)' : '';
   const threads = choice.threads === undefined ? '' : ` (${choice.threads} thread${choice.threads === 1 ? '' : 's'})`;
-  return `tfjs backend: ${choice.name}${threads}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+  const adapter = choice.adapter ? ` on ${formatAdapter(choice.adapter)}` : '';
+  return `tfjs backend: ${choice.name}${threads}${adapter}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
 }

@@ -27,6 +27,7 @@ export {
   type BackendFitOptions,
 } from './memory.js';
 export { WeightsError, type LoadReport, type LoadWeightsOptions, type SaveWeightsOptions, type ShapeMismatch, type StateDictTensor } from './weights.js';
+export { originalIncompatibilities, originalIncompatibilityWarning } from './original-compat.js';
 export { CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { forwardFlops, trainingStepFlops } from './flops.js';
 export { rope2dAngles, ropeTables, applyRope, type RopeTables } from './rope.js';

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { attentionBackward, attentionForward } from './attention-op.js';
-import { transposeEach, type AttentionHeads } from './fused-kernels.js';
-import { setPlainProductsOnly } from './products.js';
-import { maxAbsDiff } from './test-helpers.js';
+import { attentionBackward, attentionForward } from './scaled-dot-product.js';
+import { transposeEach } from '../kernels/transpose.js';
+import type { AttentionHeads } from './head-layouts.js';
+import { setPlainProductsOnly } from '../products.js';
+import { maxAbsDiff } from '../test-helpers.js';
 
 // 6 heads of [8 tokens, head_dim 4]: each score map is 64 floats.
 const groups = 6;

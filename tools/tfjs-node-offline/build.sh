@@ -117,7 +117,8 @@ if [ ! -f "$LIBTF_DIR/include/tensorflow/c/c_api.h" ]; then
       "tensorflow-cpu==$TF_VERSION" -d "$WORK/wheel" || fail "pip download tensorflow-cpu==$TF_VERSION failed"
     # unzip exits 11 when a pattern matches nothing (tsl/ and xla/ exist from TF 2.13 on).
     unzip -q "$WORK"/wheel/tensorflow_cpu-*.whl 'tensorflow/include/tensorflow/c/*' 'tensorflow/include/tensorflow/core/platform/*' \
-      'tensorflow/include/tsl/*' 'tensorflow/include/xla/tsl/*' -d "$WORK/headers" || [ $? -eq 11 ] || fail "cannot unpack the wheel's headers"
+      'tensorflow/include/tsl/*' 'tensorflow/include/xla/tsl/*' -d "$WORK/headers" 2>"$WORK/unzip.log" ||
+      [ $? -eq 11 ] || { cat "$WORK/unzip.log" >&2; fail "cannot unpack the wheel's headers"; }
     rm -rf "$WORK/wheel" "$LIBTF_DIR/include" && mv "$WORK/headers/tensorflow/include" "$LIBTF_DIR/include"
   fi
 fi

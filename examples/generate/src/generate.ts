@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@dit/core';
+import { definedOnly, withDefaults, writeFileAtomic, writeJsonAtomic } from '@dit/core';
 import { addPngText, encodePng, readCacheEntry, readCacheEntryHeader, writeSampleGrid, type RgbImage } from '@dit/data';
 import { autoencoderSpecFromId, DiTPipeline, type GeneratedImageInfo } from '@dit/pipeline';
 import { EXAMPLE_DEFAULTS, ORIGINAL_PROMPT, type GenerateSettings, type ImageSettings } from './settings.js';
@@ -35,8 +35,8 @@ interface Job {
  * prompts or entries it draws the original's carnation prompt.
  */
 export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
-  const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as GenerateSettings;
-  const options = { ...EXAMPLE_DEFAULTS, ...given };
+  const given = definedOnly(settings);
+  const options = withDefaults(EXAMPLE_DEFAULTS, given);
   const entries = options.entries ?? [];
   // An entry brings its own size and its own (zero) unconditional text.
   const entryMode = entries.length > 0 && !options.prompts?.length;

@@ -138,11 +138,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       originalWarned = true;
     };
     // A checkpoint never holds NaN or Inf weights: it could not be called a good state.
-    const brokenWeights = (): string | null => {
+    const brokenWeights = async (): Promise<string | null> => {
       const variablesByName = model.namedVariables().map(({ name, variable }) => [name, variable] as const);
-      const bad = nonFiniteTensorNames(variablesByName);
+      const bad = await nonFiniteTensorNames(variablesByName);
       if (bad.length > 0) return `the weights themselves hold ${describeNonFinite(bad, variablesByName.length, 'the model')}`;
-      const badEma = ema ? nonFiniteTensorNames(ema.weights) : [];
+      const badEma = ema ? await nonFiniteTensorNames(ema.weights) : [];
       return badEma.length > 0 ? `the EMA weights hold ${describeNonFinite(badEma, ema!.weights.size, 'the EMA')}` : null;
     };
     const newestGoodAdvice = (): string =>
@@ -152,7 +152,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const save = async (reason: CheckpointReason): Promise<string> => {
       progress?.break();
-      const broken = brokenWeights();
+      const broken = await brokenWeights();
       if (broken) {
         throw new NonFiniteError(
           `${broken} after step ${position.globalStep} (phase '${position.phaseName}', epoch ${position.epoch}), so no ${reason} checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`,
@@ -239,7 +239,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               const what = Number.isFinite(record.loss) ? `gradient (norm ${record.gradNorm})` : `loss (${record.loss})`;
               const failed = `non-finite ${what} at step ${record.step} (epoch ${epoch}, batch ${position.batch}) in phase '${phase.name}'${why}`;
               const details = { phase: phase.name, epoch, step: record.step, loss: record.loss, gradNorm: record.gradNorm };
-              const broken = brokenWeights();
+              const broken = await brokenWeights();
               if (broken) {
                 throw new NonFiniteError(`${failed}; ${broken}: an earlier update broke them, so no checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`, {
                   ...details,

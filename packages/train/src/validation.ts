@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, writeFileAtomic } from '@dit/core';
+import { Rng, withDefaults, writeFileAtomic } from '@dit/core';
 import { encodePng, type RgbImage } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import type { LatentNormalization } from '@dit/flow';
@@ -114,7 +114,7 @@ export interface RunValidationOptions {
  */
 export async function runValidation(options: RunValidationOptions): Promise<SampleEvent[]> {
   const { model, dataset, epoch, step, latentNorm, ema } = options;
-  const validating = { ...VALIDATION_DEFAULTS, ...options.validation };
+  const validating = withDefaults(VALIDATION_DEFAULTS, options.validation);
   const prompts: ValidationPrompt[] = [...(validating.prompts ?? [])];
   const owned: tf.Tensor[] = [];
   const events: SampleEvent[] = [];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { basename, join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@dit/core';
+import { withDefaults, writeFileAtomic, writeJsonAtomic } from '@dit/core';
 import { addPngText, encodePng, readCacheEntry, readCacheEntryHeader } from '@dit/data';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { autoencoderSpecFromId, DiTPipeline, PipelineOptionError, type GeneratedImageInfo } from '@dit/pipeline';
@@ -108,8 +108,7 @@ interface Job {
  * chunks hold the settings, with a `.json` of the same settings beside it.
  */
 export async function sampleImages(options: SampleImagesOptions): Promise<SampledImage[]> {
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as SampleImagesOptions;
-  const request = { ...SAMPLE_IMAGES_DEFAULTS, ...given };
+  const request = withDefaults(SAMPLE_IMAGES_DEFAULTS, options);
   const prompts = request.prompts ?? [];
   const entries = request.entries ?? [];
   if (prompts.length === 0 && entries.length === 0) throw new CliError('nothing to sample: give --prompt, --prompts or --entry', EXIT.usage);

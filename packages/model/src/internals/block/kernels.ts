@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RopeTables } from '../../rope.js';
 import { multiHeadAttention, multiHeadAttentionBackward, type AttentionLayout } from '../attention/multi-head.js';
@@ -52,7 +53,8 @@ const resolved = new Map<string, BlockKernels>();
 
 /** Replaces some of the block's steps on one tfjs backend (by its name, e.g. 'webgpu'). A later call overrides an earlier one step by step. */
 export function registerBlockKernels(backendName: string, kernels: Partial<BlockKernels>): void {
-  registered.set(backendName, { ...registered.get(backendName), ...kernels });
+  // A step given as undefined leaves the earlier registration (or the default) in place.
+  registered.set(backendName, withDefaults(registered.get(backendName) ?? {}, kernels));
   resolved.delete(backendName);
 }
 
@@ -66,7 +68,7 @@ export function clearBlockKernels(backendName: string): void {
 export function blockKernels(backendName: string = tf.getBackend()): BlockKernels {
   let kernels = resolved.get(backendName);
   if (!kernels) {
-    kernels = { ...DEFAULT_BLOCK_KERNELS, ...registered.get(backendName) };
+    kernels = withDefaults(DEFAULT_BLOCK_KERNELS, registered.get(backendName));
     resolved.set(backendName, kernels);
   }
   return kernels;

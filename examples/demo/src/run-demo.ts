@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@dit/core';
+import { formatCount, writeFileAtomic, writeJsonAtomic } from '@dit/core';
 import { CachedDataset, cacheStatistics, encodePng, preprocess, writeSampleGrid } from '@dit/data';
 import { PixelAutoencoder, T5Gemma2TextEncoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
@@ -57,7 +57,7 @@ export async function runDemo(config: DemoConfig, info: { backend: string }): Pr
   const model = new SingleStreamDiTV2({ ...config.model, inChannels: channels, textDim, textLength, seed: config.seed });
   // One validation prompt per species: the dataset numbers its 10 species in blocks of 20.
   const firstOfSpecies = dataset.entries.flatMap((entry, index) => ((Number.parseInt(entry.source, 10) - 1) % 20 === 0 ? [index] : []));
-  console.log(`model: ${model.parameterCount().toLocaleString('en-US')} parameters; ${dataset.size} cached images; ${config.epochs} epochs`);
+  console.log(`model: ${formatCount(model.parameterCount())} parameters; ${dataset.size} cached images; ${config.epochs} epochs`);
   const result = await train({
     model,
     dataset,

@@ -76,6 +76,7 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     optimizer: flowers.optimizer,
     memoryBudget: flowers.memoryBudget,
     benchmark: await benchmarkMatmul(),
+    backend: flowers.backend,
   });
   log(`flowers-three-phase, ${scale.name} scale${flowers.dryRun ? ': dry run (nothing is loaded or trained)' : ''}`);
   for (const line of formatPlan(plan)) log(line);

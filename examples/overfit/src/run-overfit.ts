@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@dit/core';
+import { formatCount, writeFileAtomic } from '@dit/core';
 import { decodeImage, encodePng, imagesToTensor, nearestBucket, resizeToBucket, writeSampleGrid } from '@dit/data';
 import { PixelAutoencoder, T5Gemma2TextEncoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
@@ -46,7 +46,7 @@ export async function runOverfit(config: OverfitConfig, log: (line: string) => v
   tf.dispose([encoded.embeddings, encoded.attentionMask]);
 
   const model = new SingleStreamDiTV2({ ...config.model, inChannels: latents.shape[0], textDim: text.shape[1], textLength: text.shape[0], seed: config.seed });
-  log(`model: ${model.parameterCount().toLocaleString('en-US')} parameters; ${config.steps} steps at lr ${config.lr}, ${config.batchSize} copies a step`);
+  log(`model: ${formatCount(model.parameterCount())} parameters; ${config.steps} steps at lr ${config.lr}, ${config.batchSize} copies a step`);
   try {
     const result = await overfit({
       model,

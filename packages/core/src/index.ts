@@ -25,6 +25,7 @@ export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
+export { formatCount } from './format-count.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';
 export {

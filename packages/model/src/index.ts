@@ -14,7 +14,7 @@ export {
   configFromJson,
   type DiTConfig,
 } from './config.js';
-export { stateDictShapes, countParameters, type StateDictEntry } from './state-dict.js';
+export { stateDictShapes, countParameters, countParametersExact, type StateDictEntry } from './state-dict.js';
 export { initializeWeights, initRule, type InitRule, type InitializeWeightsOptions } from './init.js';
 export {
   estimateMemory,

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { writeJsonAtomic, type Logger } from '@dit/core';
+import { formatCount, writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
@@ -171,7 +171,7 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
     const validation = await validationOptions(flags, manifest, config.inChannels);
     autoencoder = validation?.autoencoder;
     model = new SingleStreamDiTV2({ ...config, seed: flags.seed, gradientCheckpointing: flags.checkpointing ?? false });
-    io.err(`model: ${model.parameterCount().toLocaleString('en-US')} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
+    io.err(`model: ${formatCount(model.parameterCount())} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
     const logger: Logger = { info: (line) => io.err(line), warn: (line) => io.err(`warning: ${line}`) };
     let scheduleWritten = false;
     let result: Awaited<ReturnType<typeof train>>;

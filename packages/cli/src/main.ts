@@ -107,7 +107,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
   program
     .command('preprocess')
     .description('encode a folder of images + same-stem .txt captions into a latent cache (exit 3 when some images failed)')
-    .option('--dataset <dir>', 'folder of images (png, jpg, jpeg, webp) and captions (required; flag or config)')
+    .option('--dataset <dir>', 'folder of images (png, jpg, jpeg, webp, gif, tif, tiff, avif) and captions, not searched below (required; flag or config)')
     .option('--cache <dir>', 'cache folder to write, resumable (required; flag or config)')
     .option('--text-encoder <id>', "Hugging Face id or folder of a T5Gemma 2 model, or 'random[:tiny[:seed]]'", 'google/t5gemma-2-1b-1b')
     .option('--vae <id>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]'", 'KBlueLeaf/EQ-SDXL-VAE')

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '@dit/core';
+import { ExponentialAverage, Progress, Rng } from '@dit/core';
 import { LatentNormalization } from '@dit/flow';
 import { latestCheckpoint } from './checkpoint/list.js';
 import { restoreCheckpoint } from './checkpoint/load.js';
@@ -16,7 +16,6 @@ import { NonFiniteError } from './errors.js';
 import { withWeights } from './internals/swap-weights.js';
 import { CsvLog } from './logs/csv-log.js';
 import { JsonlLog } from './logs/jsonl-log.js';
-import { TrainProgress } from './logs/progress.js';
 import { describePlan, modelMemoryEstimate, planMemory, type MemoryPlan } from './memory-plan.js';
 import { createOptimizer } from './optim/create.js';
 import { recordedTrainingConfig, resolveTrainOptions, type TrainOptions } from './options.js';
@@ -79,7 +78,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lastCheckpoint: string | null = null;
   let savedAtStep = -1;
   const trainingConfig = recordedTrainingConfig(training, memoryPlan);
-  let progressLine: TrainProgress | null = null;
+  let progress: Progress | null = null;
 
   try {
     // --- resume ---
@@ -127,8 +126,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const csv = await CsvLog.open({ path: join(training.outputDir, 'log.csv'), resumeStep: logsFrom });
     const jsonl = await JsonlLog.open({ path: join(training.outputDir, 'log.jsonl'), resumeStep: logsFrom });
     const totalSteps = plans.reduce((sum, plan) => sum + plan.stepsPerEpoch * phaseLength(plan.phase), 0);
-    const progress = training.progress ? new TrainProgress({ totalSteps }) : null;
-    progressLine = progress;
+    // The progress line: phase, epoch, step, steps/s, ETA, the loss smoothed over recent steps, LR.
+    progress = training.progress ? new Progress('step', totalSteps, { unit: 'step', start: position.globalStep }) : null;
+    const smoothedLoss = new ExponentialAverage();
     const startTime = performance.now();
 
     // Weights the original's code cannot run (text length other than 256...) are said once a run.
@@ -264,7 +264,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           counters.trainSeconds += record.seconds;
           await csv.append({ epoch, globalStep: record.step, loss: record.loss, lr: record.lr });
           await jsonl.append(record);
-          progress?.update({ phase: phase.name, epoch, step: record.step, loss: record.loss, lr: record.lr, images: training.batchSize, seconds: record.seconds });
+          if (Number.isFinite(record.loss)) smoothedLoss.add(record.loss);
+          if (progress) {
+            progress.label = `${phase.name} | epoch ${epoch} | step`;
+            progress.tick(1, `| loss ${smoothedLoss.value.toFixed(4)} | lr ${record.lr.toExponential(2)}`, record.seconds);
+          }
           await training.onStep?.(record);
         }
 
@@ -304,7 +308,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     logger.info(`training complete after ${position.globalStep} steps; result (${ema ? 'EMA' : 'trained'} weights) in ${dirs.final}`);
     return { status: 'completed', position: { ...position }, checkpoint: lastCheckpoint, finalDir: dirs.final, skippedSteps: counters.skippedSteps, memoryPlan };
   } finally {
-    progressLine?.break();
+    progress?.break();
     model.gradientCheckpointing = checkpointingBefore;
     optimizer.dispose();
     ema?.dispose();

@@ -21,11 +21,11 @@ if (parsed === 'help') {
   process.exit(0);
 }
 
-const { backend, ...options } = parsed;
-await selectBackend({ force: backend, log: (line) => console.log(line) });
+const { backend: requested, ...options } = parsed;
+const backend = await selectBackend({ force: requested, log: (line) => console.log(line) });
 const stop = stopOnSignals({ onSignal: (signal) => console.log(`\n${signal}: stopping after this step (again to quit at once)...`) });
 try {
-  const result = await runFlowersThreePhase({ ...resolvePathsFrom(options, process.env.INIT_CWD ?? process.cwd()), signal: stop.signal });
+  const result = await runFlowersThreePhase({ ...resolvePathsFrom(options, process.env.INIT_CWD ?? process.cwd()), signal: stop.signal, backend: backend.name });
   if (result.status === 'completed') {
     console.log(`\ndone in ${formatDuration(result.seconds)}. In ${result.outDir}:`);
     console.log(`  final EMA weights:   ${result.finalDir}`);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName } from '@dit/core';
 import { countParameters, estimateMemory, trainingStepFlops, type DiTConfig } from '@dit/model';
 import { planMemory, resolveLrSchedule, type MemoryPlan, type Phase, type StepTimeMeasurement } from '@dit/train';
 import { stepsPerEpoch, type DatasetScan } from './dataset-scan.js';
@@ -32,6 +33,8 @@ export interface MemoryCheck {
 
 /** Training steps timed on the active backend (`measureStepTime`), at one bucket. */
 export interface StepTiming {
+  /** The backend, as selectBackend names it. */
+  backend: string;
   measurement: StepTimeMeasurement;
   /** The bucket (image pixels) whose latent size was timed. */
   bucket: { width: number; height: number };
@@ -83,6 +86,19 @@ export interface MakePlanOptions {
   memoryBudget: string;
   /** Training steps timed on this backend (see `timeTrainingStep`); null skips the time estimate. */
   stepTiming: StepTiming | null;
+  /**
+   * The backend in use, as selectBackend names it (`BackendChoice.name`). Default: read from
+   * tf.getBackend() by {@link backendInUse}, which cannot tell tfjs-node-gpu from tfjs-node.
+   */
+  backend?: BackendName;
+}
+
+/**
+ * selectBackend's name for tfjs' active backend. tfjs-node and tfjs-node-gpu both register as
+ * 'tensorflow', so that reads as 'node': pass `BackendChoice.name` where the choice is known.
+ */
+export function backendInUse(tfjsName = tf.getBackend()): string {
+  return tfjsName === 'tensorflow' ? 'node' : tfjsName;
 }
 
 /** 1e-4 rather than 0.0001. */
@@ -142,7 +158,7 @@ export function makePlan(options: MakePlanOptions): RunPlan {
     .map(({ bucket }) => ({ height: bucket.height / options.downsample, width: bucket.width / options.downsample }));
   if (latentSizes.length === 0) latentSizes.push({ height: 64, width: 64 });
   const gpu = memoryCheck(options, 'node-gpu', latentSizes);
-  const current = tf.getBackend();
+  const current = options.backend ?? backendInUse();
   const here = current === 'node-gpu' ? null : memoryCheck(options, current, latentSizes);
   const checkpointing = (here?.plan ?? gpu.plan)?.checkpointing ?? false;
 

@@ -1,19 +1,17 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic, type Logger } from '@dit/core';
-import { plotRun, type PlotRunResult } from '@dit/cli';
 import { CachedDataset, cacheStatistics, MANIFEST_FILE, type CacheStatistics } from '@dit/data';
 import { SingleStreamDiTV2 } from '@dit/model';
-import { train, type Phase } from '@dit/train';
+import { plotRun, train, type Phase, type PlotRunResult } from '@dit/train';
 import { scanDataset } from './dataset-scan.js';
 import { loadAutoencoder } from './encoders.js';
 import { formatPlan, formatTime } from './format-plan.js';
-import { generateImages } from './generate.js';
+import { generateFinalImages } from './generate.js';
 import { resolveFlowersOptions, type FlowersOptions } from './options.js';
 import { prepareCache } from './prepare-cache.js';
-import { makePlan, type RunPlan } from './run-plan.js';
+import { backendInUse, makePlan, type RunPlan } from './run-plan.js';
 import { SCALES } from './scales.js';
 import { flowersSchedule, phaseNormalisation, type PhaseNormalisation } from './schedule.js';
 import { timeTrainingStep } from './step-time.js';
@@ -77,6 +75,7 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     downsample,
     optimizer: flowers.optimizer,
     memoryBudget: flowers.memoryBudget,
+    backend: flowers.backend,
   };
   // The plan without time first; the timed steps use the micro-batch and checkpointing its memory plan chose.
   const untimed = makePlan({ ...planOptions, stepTiming: null });
@@ -84,7 +83,7 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
   for (const line of formatPlan(untimed)) log(line);
   // A dry run times training steps for its time per epoch; a real run shows its own pace as it goes.
   const timeSteps = flowers.dryRun && flowers.timeBudget > 0;
-  if (timeSteps) log(`timing training steps on ${tf.getBackend()} (about ${flowers.timeBudget} s; a first step on a slow backend can take longer)...`);
+  if (timeSteps) log(`timing training steps on ${flowers.backend ?? backendInUse()} (about ${flowers.timeBudget} s; a first step on a slow backend can take longer)...`);
   const stepTiming = timeSteps
     ? await timeTrainingStep({ model: modelConfig, dataset: scan, batchSize: flowers.batchSize, downsample, optimizer: flowers.optimizer, memory: untimed.memory, budgetSeconds: flowers.timeBudget })
     : null;
@@ -164,11 +163,10 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     }
 
     // 5. The original's inference from the EMA weights, and the report.
-    const generated = await generateImages({
-      modelDir: result.finalDir,
+    const generated = await generateFinalImages({
+      finalDir: result.finalDir,
       prompts,
       autoencoder,
-      lastPhase: schedule[schedule.length - 1],
       bucket: scale.buckets[0],
       outDir: join(outDir, 'generated'),
       sampler: flowers.sampler,

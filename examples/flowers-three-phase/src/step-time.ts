@@ -36,5 +36,6 @@ export async function timeTrainingStep(options: TimeTrainingStepOptions): Promis
     optimizer: options.optimizer,
     budgetSeconds: options.budgetSeconds,
   });
-  return { measurement, bucket: { width: bucket.width, height: bucket.height } };
+  // The plan has no 'here' section on node-gpu (its GPU section is that one).
+  return { backend: options.memory.here?.backend ?? 'node-gpu', measurement, bucket: { width: bucket.width, height: bucket.height } };
 }

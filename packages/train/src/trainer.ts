@@ -11,6 +11,7 @@ import { applyRetention, removeStaleTemporaries } from './checkpoint/retention.j
 import { saveCheckpoint } from './checkpoint/save.js';
 import type { CheckpointReason, TrainPosition } from './checkpoint/state.js';
 import { Ema } from './ema.js';
+import { writeFinalPipeline } from './final-pipeline.js';
 import { NonFiniteError } from './errors.js';
 import { withWeights } from './internals/swap-weights.js';
 import { CsvLog } from './logs/csv-log.js';
@@ -29,7 +30,7 @@ export interface TrainResult {
   position: TrainPosition;
   /** The newest checkpoint (where to resume from). */
   checkpoint: string | null;
-  /** With status 'completed': `final/`, config.json + model.safetensors of the result (the EMA weights when there is an EMA). */
+  /** With status 'completed': `final/`, a pipeline folder (config.json + model.safetensors of the EMA weights when there is an EMA, pipeline.json): load it with `DiTPipeline.fromPretrained`. */
   finalDir: string | null;
   skippedSteps: number;
   memoryPlan: MemoryPlan;
@@ -299,9 +300,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
 
     if (savedAtStep !== position.globalStep) await save('final');
-    // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones.
+    // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones,
+    // with pipeline.json naming its parts, so that DiTPipeline.fromPretrained(finalDir) needs nothing else.
     if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final, { onWarning: warnOncePerRun }));
     else await model.savePretrained(dirs.final, { onWarning: warnOncePerRun });
+    await writeFinalPipeline({ dir: dirs.final, dataset, schedule, autoencoder: training.validation ? training.validation.autoencoder : undefined, pipeline: training.pipeline });
     logger.info(`training complete after ${position.globalStep} steps; result (${ema ? 'EMA' : 'trained'} weights) in ${dirs.final}`);
     return { status: 'completed', position: { ...position }, checkpoint: lastCheckpoint, finalDir: dirs.final, skippedSteps: counters.skippedSteps, memoryPlan };
   } finally {

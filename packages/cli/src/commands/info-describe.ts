@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { openSafetensors } from '@dit/core';
 import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings } from '@dit/data';
 import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
-import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, type TrainPosition } from '@dit/train';
+import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
-import { trainedLatentNorm, type LatentNormValues } from './sample-model.js';
+import { foreignFileNote } from '../foreign-files.js';
 
 export interface FileSize {
   name: string;
@@ -49,7 +49,7 @@ export interface CheckpointInfo {
   lr: number;
   /** The phase the next step trains (null when the schedule is done) and the normalisation the weights were trained with. */
   phase: { name: string; epochs: [number, number]; loss: string } | null;
-  latentNorm: LatentNormValues;
+  latentNorm: TrainedLatentNorm;
   ema: { decay: number } | null;
   counters: { skippedSteps: number; imagesSeen: number; trainSeconds: number };
   training: Record<string, unknown>;
@@ -193,6 +193,8 @@ export async function describePath(path: string): Promise<PathInfo> {
   if (!existsSync(path)) throw new CliError(`${path}: no such file or folder`, EXIT.usage);
   if ((await stat(path)).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return describeSafetensors(path);
+    const foreign = foreignFileNote(path);
+    if (foreign) throw new CliError(`${path}: not a safetensors file: ${foreign}`, EXIT.usage);
     throw new CliError(`${path}: not a .safetensors file (info reads .safetensors files and model, checkpoint, cache or run folders)`, EXIT.usage);
   }
   if (existsSync(join(path, CHECKPOINT_FILES.state))) return describeCheckpoint(path);

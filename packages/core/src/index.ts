@@ -23,8 +23,10 @@ export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, ty
 export { findSharedLibrary } from './webgpu/driver-report.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { tempPathFor, isTempFileName, removeTempFiles } from './temp-files.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
-export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { Progress, ExponentialAverage, formatDuration, type ProgressOptions, type ProgressStream } from './progress.js';
 export { formatCount } from './format-count.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';

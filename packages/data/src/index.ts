@@ -75,3 +75,5 @@ export {
   type SampledBatch,
 } from './bucket-batch-sampler.js';
 export { CachedDataset, CACHED_DATASET_DEFAULTS, type CachedDatasetOptions, type LoadBatchOptions, type Batch } from './cached-dataset.js';
+export { addPngText, readPngText } from './png-text.js';
+export { writeSampleGrid, findEpochSamples, pickRows, type GridRow, type SampleGridOptions } from './sample-grid.js';

@@ -1,4 +1,4 @@
-import { Progress, withDefaults } from '@dit/core';
+import { Progress, removeTempFiles, withDefaults } from '@dit/core';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -9,7 +9,6 @@ import { DISCOVER_PAIRS_DEFAULTS, scanDataset } from './discover.js';
 import { encodeEntries } from './encode-entries.js';
 import type { AlphaMode } from './image-io.js';
 import { compareNatural } from './internals/natural-sort.js';
-import { removeTempFiles } from './internals/temp-files.js';
 import { MANIFEST_FILE, tryReadManifest, writeManifest, type ManifestEntry } from './manifest.js';
 import { entryStatus, manifestEntryFor, planEntries, type FlipMode, type PlannedEntry } from './plan.js';
 import { REPORT_FILE, writePreprocessReport, type PreprocessFailure, type PreprocessResult } from './report.js';

@@ -33,3 +33,10 @@ export { forwardFlops, trainingStepFlops } from './flops.js';
 export { rope2dAngles, ropeTables, applyRope, type RopeTables } from './rope.js';
 export { timestepEmbedding, TIMESTEP_FEATURES } from './timestep.js';
 export { patchify, unpatchify } from './patchify.js';
+export {
+  setWebgpuKernelsEnabled,
+  webgpuKernelSwitches,
+  WEBGPU_KERNEL_NAMES,
+  type WebgpuKernelName,
+} from './webgpu/switches.js';
+export { flashAttentionApplies, flashAttentionSupportsHeadDim, type FlashAttentionSupport } from './webgpu/flash-attention.js';

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { openSafetensors } from '@dit/core';
 import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings } from '@dit/data';
 import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
-import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, type TrainPosition } from '@dit/train';
+import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
-import { trainedLatentNorm, type LatentNormValues } from './sample-model.js';
 
 export interface FileSize {
   name: string;
@@ -49,7 +48,7 @@ export interface CheckpointInfo {
   lr: number;
   /** The phase the next step trains (null when the schedule is done) and the normalisation the weights were trained with. */
   phase: { name: string; epochs: [number, number]; loss: string } | null;
-  latentNorm: LatentNormValues;
+  latentNorm: TrainedLatentNorm;
   ema: { decay: number } | null;
   counters: { skippedSteps: number; imagesSeen: number; trainSeconds: number };
   training: Record<string, unknown>;

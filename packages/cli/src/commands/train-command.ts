@@ -18,7 +18,7 @@ import {
 } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
-import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
+import { autoencoderSpecFromId, textEncoderSpecFromId } from '@dit/pipeline';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
 
@@ -206,6 +206,8 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
           scheduleWritten = true;
         },
         validation: validation ?? false,
+        // The parts final/pipeline.json records: the cache's, or the autoencoder asked for.
+        pipeline: { textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder), autoencoder: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder) },
         signal: stop.signal,
         logger,
         progress: flags.progress,
@@ -220,9 +222,8 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
       return EXIT.ok;
     }
     io.out(`trained ${result.position.globalStep} steps; model in ${result.finalDir}`);
-    const vae = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
-    const textEncoder = textEncoderSpecFromId(manifest.settings.textEncoder);
-    io.out(`sample with: dit sample --model ${shellQuote(result.finalDir!)} --vae ${shellQuote(vae)} --text-encoder ${shellQuote(textEncoder)} --prompt '...'`);
+    // final/pipeline.json names the text encoder and autoencoder: nothing else to say.
+    io.out(`sample with: dit sample --model ${shellQuote(result.finalDir!)} --prompt '...'`);
     return EXIT.ok;
   } finally {
     stop.dispose();

@@ -25,7 +25,7 @@ beforeAll(async () => {
 const schedule = scaleSchedule(originalSchedule, { epochs: 3 });
 
 describe('non-finite loss', () => {
-  it("'stop' saves the last good state and names the step and phase", async () => {
+  it("'stop' checkpoints the state before the step (finite weights) and names the step and phase", async () => {
     const model = new SingleStreamDiTV2({ ...TINY_PIXEL_CONFIG, seed: 4 });
     const outputDir = join(root, 'stop');
     let lastGood = new Map<string, Float32Array>(model.namedVariables().map(({ name, variable }) => [name, variable.dataSync().slice() as Float32Array]));

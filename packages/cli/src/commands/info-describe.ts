@@ -6,6 +6,7 @@ import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings
 import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
 import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
+import { foreignFileNote } from '../foreign-files.js';
 
 export interface FileSize {
   name: string;
@@ -192,6 +193,8 @@ export async function describePath(path: string): Promise<PathInfo> {
   if (!existsSync(path)) throw new CliError(`${path}: no such file or folder`, EXIT.usage);
   if ((await stat(path)).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return describeSafetensors(path);
+    const foreign = foreignFileNote(path);
+    if (foreign) throw new CliError(`${path}: not a safetensors file: ${foreign}`, EXIT.usage);
     throw new CliError(`${path}: not a .safetensors file (info reads .safetensors files and model, checkpoint, cache or run folders)`, EXIT.usage);
   }
   if (existsSync(join(path, CHECKPOINT_FILES.state))) return describeCheckpoint(path);

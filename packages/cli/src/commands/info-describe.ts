@@ -7,6 +7,7 @@ import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type D
 import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
 import { readPipelineIndex, type PipelineIndex } from '@dit/pipeline';
 import { CliError, EXIT } from '../errors.js';
+import { foreignFileNote } from '../foreign-files.js';
 
 export interface FileSize {
   name: string;
@@ -195,6 +196,8 @@ export async function describePath(path: string): Promise<PathInfo> {
   if (!existsSync(path)) throw new CliError(`${path}: no such file or folder`, EXIT.usage);
   if ((await stat(path)).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return describeSafetensors(path);
+    const foreign = foreignFileNote(path);
+    if (foreign) throw new CliError(`${path}: not a safetensors file: ${foreign}`, EXIT.usage);
     throw new CliError(`${path}: not a .safetensors file (info reads .safetensors files and model, checkpoint, cache or run folders)`, EXIT.usage);
   }
   if (existsSync(join(path, CHECKPOINT_FILES.state))) return describeCheckpoint(path);

@@ -109,7 +109,7 @@ describe('dit train / info', () => {
 
     const fallback = capture();
     expect(await runCli([...trainArgs(run), '--resume', '--resume-fallback'], fallback.io)).toBe(EXIT.ok);
-    expect(fallback.err.join('\n')).toMatch(new RegExp(`warning: checkpoint ${newest} is damaged \\(state\\.json is not valid JSON.*\\); moved to .*checkpoints-damaged`));
+    expect(fallback.err.join('\n')).toMatch(new RegExp(`warning: checkpoint ${newest} is damaged: state\\.json is not valid JSON.*; moved to .*checkpoints-damaged`));
     expect(logRows(run)).toEqual(logRows(join(dir, 'run')));
 
     const fresh = capture();

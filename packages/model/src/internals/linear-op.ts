@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul2d } from './products.js';
+import { tiledMatMul } from '../webgpu/matmul.js';
+import { matMul2d, tiledProductApplies } from './products.js';
 
 /** y = x W + b for x [N, in], W [in, out], b [out], as one fused op (one output tensor instead of a product and a sum). */
 export function linearForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  if (tiledProductApplies(x, weight)) return tiledMatMul(x, weight, { bias });
   return tf.fused.matMul({ a: x, b: weight, bias }) as tf.Tensor2D;
 }
 

@@ -9,6 +9,7 @@ import { readCacheEntry } from './cache-entry.js';
 import { CachedDataset, type Batch } from './cached-dataset.js';
 import { preprocess } from './preprocess.js';
 import { copyFixtures, removeTempDirs, tempDir, TEST_BUCKETS } from './test-utils/fixtures.js';
+import { poisonEntry } from './test-utils/damage.js';
 import { HashTextEncoder } from './test-utils/hash-text-encoder.js';
 
 let cacheDir: string;
@@ -134,5 +135,16 @@ describe('CachedDataset', () => {
     await expect(dataset.loadBatch([buckets.get('64x64')![0], buckets.get('80x48')![0]])).rejects.toThrow(/one bucket, got 64x64, 80x48/);
     await expect(dataset.loadBatch([99])).rejects.toThrow(/index 99\?|out of range/);
     await expect(CachedDataset.open({ cacheDir, textDropout: 2 })).rejects.toThrow(/textDropout must be in \[0, 1\]/);
+  });
+
+  it('refuses an entry holding NaN or Inf, naming it, before it reaches a loss', async () => {
+    const poisoned = await tempDir('ds-nan');
+    await cp(cacheDir, poisoned, { recursive: true });
+    const dataset = await CachedDataset.open({ cacheDir: poisoned });
+    const victim = dataset.entries[2].file;
+    await poisonEntry(join(poisoned, victim), 'latents', Number.NaN, 5);
+    const message = `${join(poisoned, victim)}: latents hold 1 NaN of ${dataset.entries[2].latentShape.reduce((a, b) => a * b)} values (the first at index 5); run preprocess again, which encodes damaged entries anew`;
+    await expect(dataset.loadBatch([2])).rejects.toThrow(message);
+    await expect(CachedDataset.open({ cacheDir: poisoned, inMemory: true })).rejects.toThrow(message);
   });
 });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
 import type { SampledBatch } from './bucket-batch-sampler.js';
-import { CacheEntryError, readCacheEntry, type CacheEntry, type CacheEntryMetadata } from './cache-entry.js';
+import { assertEntryFinite, CacheEntryError, readCacheEntry, type CacheEntry, type CacheEntryMetadata } from './cache-entry.js';
 import type { LatentToModel } from './latent-transform.js';
 import { readManifest, type Manifest, type ManifestEntry } from './manifest.js';
 
@@ -108,7 +108,7 @@ export class CachedDataset {
     return buckets;
   }
 
-  /** One entry's arrays, checked against the manifest; a bad file fails with its name. */
+  /** One entry's arrays, checked against the manifest and for NaN or Inf; a bad file fails with its name. */
   async loadEntry(index: number): Promise<CacheEntry> {
     const line = this.manifest.entries[index];
     if (!line) throw new Error(`CachedDataset: index ${index} out of range [0, ${this.size})`);
@@ -122,6 +122,7 @@ export class CachedDataset {
         `holds latents ${show(entry.latents.shape)} and text ${show(entry.textEmbeddings.shape)}, the manifest says ${show(line.latentShape)} and ${show(line.textShape)}; re-run preprocess()`,
       );
     }
+    assertEntryFinite(path, entry);
     return entry;
   }
 

@@ -1,7 +1,8 @@
 import { Progress } from '@dit/core';
 import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
-import { CacheEntryError, readCacheLatents } from './cache-entry.js';
+import { CacheEntryError, ENTRY_TENSORS, readCacheEntry } from './cache-entry.js';
+import { describeNonFiniteArrays } from './finite.js';
 import { readManifest } from './manifest.js';
 import { RunningMoments } from './moments.js';
 
@@ -81,7 +82,9 @@ class GroupMoments {
 
 /**
  * Mean and standard deviation of every cached latent, globally, per channel and per bucket, in
- * float64, with the normalisation they suggest. Reads the entries the manifest lists.
+ * float64, with the normalisation they suggest. Reads the entries the manifest lists, whole: when
+ * any holds NaN or Inf in its latents or text embeddings it throws, naming every such entry
+ * (statistics of a damaged cache would be NaN, or quietly leave entries out).
  */
 export async function cacheStatistics(cacheDir: string, options: CacheStatisticsOptions = {}): Promise<CacheStatistics> {
   const manifest = await readManifest(cacheDir);
@@ -91,9 +94,19 @@ export async function cacheStatistics(cacheDir: string, options: CacheStatistics
   let sumOfMeans = 0;
   let sumOfStds = 0;
   const progress = options.showProgress ? new Progress('statistics', manifest.entries.length, { unit: 'entry' }) : null;
+  const nonFinite: string[] = [];
   for (const [i, entry] of manifest.entries.entries()) {
     const path = join(cacheDir, entry.file);
-    const latents = await readCacheLatents(path);
+    const { latents, textEmbeddings } = await readCacheEntry(path);
+    const problem = describeNonFiniteArrays([
+      [ENTRY_TENSORS.latents, latents.data],
+      [ENTRY_TENSORS.textEmbeddings, textEmbeddings.data],
+    ]);
+    if (problem) {
+      nonFinite.push(`${path}: ${problem}`);
+      progress?.tick();
+      continue;
+    }
     const [channels, height, width] = latents.shape;
     if (global.channels.length > 0 && channels !== global.channels.length) {
       throw new CacheEntryError(path, `latents have ${channels} channels, earlier entries ${global.channels.length}`);
@@ -114,6 +127,12 @@ export async function cacheStatistics(cacheDir: string, options: CacheStatistics
     sumOfStds += whole.std;
     progress?.tick();
     options.onProgress?.(i + 1, manifest.entries.length);
+  }
+  if (nonFinite.length > 0) {
+    throw new Error(
+      `${cacheDir}: ${nonFinite.length} of ${manifest.entries.length} entries hold NaN or Inf, so the statistics would be meaningless; ` +
+        `run preprocess again, which encodes damaged entries anew:\n  ${nonFinite.join('\n  ')}`,
+    );
   }
   const stats = global.result();
   const scalingFactor = manifest.settings.scalingFactor;

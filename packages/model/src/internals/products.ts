@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tiledMatMul, tiledMatMulApplies } from '../webgpu/matmul.js';
+import { columnSums } from '../webgpu/sample-column-sums.js';
 import { webgpuKernelActive } from '../webgpu/program.js';
 import { transpose2d } from './kernels/transpose.js';
 
@@ -41,4 +42,10 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
   if (tiledProductApplies(a, b, transposeA, transposeB)) return tiledMatMul(a, b, { transposeA, transposeB });
   if ((!transposeA && !transposeB) || !plainProductsOnly()) return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => tf.matMul(transposeA ? transpose2d(a) : a, transposeB ? transpose2d(b) : b));
+}
+
+/** The sum over the rows of [T, N] -> [N] (a bias gradient); on webgpu one pass of @dit's column sums instead of tfjs' transpose + reduce. */
+export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  if (webgpuKernelActive('matmul') && x.shape[1] % 4 === 0) return columnSums(x);
+  return tf.sum(x, 0) as tf.Tensor1D;
 }

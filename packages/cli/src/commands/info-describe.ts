@@ -5,6 +5,7 @@ import { openSafetensors } from '@dit/core';
 import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings } from '@dit/data';
 import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
 import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
+import { readPipelineIndex, type PipelineIndex } from '@dit/pipeline';
 import { CliError, EXIT } from '../errors.js';
 import { foreignFileNote } from '../foreign-files.js';
 
@@ -33,6 +34,8 @@ export interface ModelInfo {
   /** The same count as exact decimal digits (configs past 2^53 parameters). */
   parametersExact: string;
   files: FileSize[];
+  /** The folder's pipeline.json (a pipeline folder: a run's final/, or `DiTPipeline.savePretrained`), else null. */
+  pipeline: PipelineIndex | null;
 }
 
 export interface CheckpointInfo {
@@ -119,7 +122,7 @@ async function describeSafetensors(path: string): Promise<SafetensorsInfo> {
 
 async function describeModel(path: string): Promise<ModelInfo> {
   const config = await readModelConfig(path);
-  return { kind: 'model', path, config, ...counted(countParametersExact(config)), files: await fileSizes(path) };
+  return { kind: 'model', path, config, ...counted(countParametersExact(config)), files: await fileSizes(path), pipeline: await readPipelineIndex(path) };
 }
 
 async function describeCheckpoint(path: string): Promise<CheckpointInfo> {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { attentionBackward, attentionForward } from './attention-op.js';
+import { attentionBackward, attentionForward, BATCHED_SCORE_FLOATS, scoreChunkFloats, scoreChunking } from './attention-op.js';
+import { setDeviceBufferLimits } from './device-limits.js';
 import { transposeEach, type AttentionHeads } from './fused-kernels.js';
 import { setPlainProductsOnly } from './products.js';
 import { maxAbsDiff } from './test-helpers.js';
@@ -12,7 +13,29 @@ const headDim = 4;
 const perHead = (shape: [number, number], seed: number) => Array.from({ length: groups }, (_, g) => tf.randomNormal(shape, 0, 1, 'float32', seed + g) as tf.Tensor2D);
 const read = (tensors: tf.Tensor[]) => Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
 
-afterEach(() => setPlainProductsOnly('auto'));
+afterEach(() => {
+  setPlainProductsOnly('auto');
+  setDeviceBufferLimits('auto');
+});
+
+describe('score map chunking', () => {
+  it('batches whole heads while a map fits, else splits one head in query rows', () => {
+    expect(scoreChunking(8, 64 * 4 + 10)).toEqual({ heads: 4, rows: 8 });
+    expect(scoreChunking(8, 64)).toEqual({ heads: 1, rows: 8 });
+    expect(scoreChunking(8, 30)).toEqual({ heads: 1, rows: 3 });
+    expect(scoreChunking(8, 3)).toEqual({ heads: 1, rows: 1 });
+    // The seed preset at 512 px: 1280 tokens, two 6.25 MiB heads per 16 MiB chunk.
+    expect(scoreChunking(1280, BATCHED_SCORE_FLOATS)).toEqual({ heads: 2, rows: 1280 });
+  });
+
+  it("stays under a WebGPU device's binding limit", () => {
+    expect(scoreChunkFloats()).toBe(BATCHED_SCORE_FLOATS);
+    setDeviceBufferLimits({ maxStorageBufferBindingSize: 1024, maxBufferSize: 4096 });
+    expect(scoreChunkFloats()).toBe(256);
+    setDeviceBufferLimits({ maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 32 });
+    expect(scoreChunkFloats()).toBe(BATCHED_SCORE_FLOATS);
+  });
+});
 
 describe('attention, one head at a time (wasm) and batched in chunks (native and GPU backends)', () => {
   const heads: AttentionHeads = { queries: perHead([tokens, headDim], 1), keysT: perHead([headDim, tokens], 11), values: perHead([tokens, headDim], 21) };
@@ -23,6 +46,8 @@ describe('attention, one head at a time (wasm) and batched in chunks (native and
     ['one chunk', undefined],
     ['one head per chunk', 64],
     ['chunks of 4 and 2 heads', 4 * 64 + 10],
+    ['one head at a time in blocks of 3 query rows (a map exceeds the limit)', 3 * tokens + 5],
+    ['one query row at a time', 1],
   ])('give the same outputs and gradients: %s', async (_, scoreFloats) => {
     setPlainProductsOnly(true);
     const dOutputsT = transposeEach(dOutputs);

@@ -58,7 +58,7 @@ export const CASES = [
   },
   {
     id: 'seed1',
-    label: 'seed width, 1 block: hidden 1024, 16 heads, 64x64 latents (1024 image + 256 text tokens), batch 1',
+    label: 'original width, 1 block: hidden 1024, 16 heads, 64x64 latents (1024 image + 256 text tokens), batch 1',
     config: { inChannels: 4, patchSize: 2, hiddenSize: 1024, depth: 1, numHeads: 16, textDim: 1152, textLength: 256 },
     batch: 1,
     height: 64,

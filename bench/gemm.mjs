@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// GEMM throughput floor: the seed-width block's products on tfjs wasm (1 and 2 threads),
+// GEMM throughput floor: the original-width block's products on tfjs wasm (1 and 2 threads),
 // tfjs-node (libtensorflow, 1 and 2 intra-op threads, where it is installed) and PyTorch (1 and
-// 2 threads), interleaved, with wall and CPU time. At seed width ~85% of a
+// 2 threads), interleaved, with wall and CPU time. At original width ~85% of a
 // training step is these products, so their throughput ratio bounds the whole step's ratio.
 //
 //   node bench/gemm.mjs [--rounds 3]
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
 const rounds = Number(argv[argv.indexOf('--rounds') + 1] || 3);
-// [M, K, N]: token rows x (in -> out) of the seed-width Linears (batch 1 and the CFG pair) and one attention head.
+// [M, K, N]: token rows x (in -> out) of the original-width Linears (batch 1 and the CFG pair) and one attention head.
 const SHAPES = [[1280, 1024, 4096], [2560, 1024, 4096], [1280, 1024, 3072], [1280, 64, 1280], [1280, 1280, 64]];
 
 if (argv[0] === '--child') {

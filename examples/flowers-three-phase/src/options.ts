@@ -102,11 +102,11 @@ export type ResolvedFlowersOptions = Required<Omit<FlowersOptions, 'cache' | 'va
 
 /** Fills the defaults and checks every field, naming the one at fault. */
 export function resolveFlowersOptions(options: FlowersOptions): ResolvedFlowersOptions {
-  const o = { ...FLOWERS_DEFAULTS, log: (line: string) => console.log(line), ...options } as ResolvedFlowersOptions;
-  if (typeof o.dataset !== 'string' || o.dataset === '') throw new Error('dataset: give the folder of N.png + N.txt pairs (--dataset)');
-  scaleNamed(o.scale);
+  const flowers = { ...FLOWERS_DEFAULTS, log: (line: string) => console.log(line), ...options } as ResolvedFlowersOptions;
+  if (typeof flowers.dataset !== 'string' || flowers.dataset === '') throw new Error('dataset: give the folder of N.png + N.txt pairs (--dataset)');
+  scaleNamed(flowers.scale);
   const oneOf = (field: keyof FlowersOptions, allowed: readonly string[]) => {
-    const value = o[field as keyof ResolvedFlowersOptions];
+    const value = flowers[field as keyof ResolvedFlowersOptions];
     if (!allowed.includes(value as string)) throw new Error(`${field} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(value)}`);
   };
   oneOf('normalisation', ['preset', 'from-cache']);
@@ -114,11 +114,11 @@ export function resolveFlowersOptions(options: FlowersOptions): ResolvedFlowersO
   oneOf('flip', ['load', 'copies']);
   oneOf('optimizer', ['adamw', 'adamw-8bit']);
   for (const field of ['batchSize', 'validateEvery', 'validationSteps', 'checkpointEvery', 'keepEvery', 'sampleSteps', 'epochs'] as const) {
-    const value = o[field];
+    const value = flowers[field];
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
   }
-  if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${o.seed}`);
-  if (!(o.guidanceScale > 0 && Number.isFinite(o.guidanceScale))) throw new Error(`guidanceScale must be a finite number > 0, got ${o.guidanceScale}`);
-  if (!Array.isArray(o.prompts) || o.prompts.some((p) => typeof p !== 'string' || p.trim() === '')) throw new Error('prompts must be non-empty strings');
-  return { ...o, cache: options.cache ?? join(o.out, 'cache') };
+  if (!Number.isInteger(flowers.seed)) throw new Error(`seed must be an integer, got ${flowers.seed}`);
+  if (!(flowers.guidanceScale > 0 && Number.isFinite(flowers.guidanceScale))) throw new Error(`guidanceScale must be a finite number > 0, got ${flowers.guidanceScale}`);
+  if (!Array.isArray(flowers.prompts) || flowers.prompts.some((p) => typeof p !== 'string' || p.trim() === '')) throw new Error('prompts must be non-empty strings');
+  return { ...flowers, cache: options.cache ?? join(flowers.out, 'cache') };
 }

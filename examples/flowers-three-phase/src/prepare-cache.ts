@@ -8,7 +8,7 @@ import { encodePrompts, type EncodedPrompts } from './prompts.js';
 import type { Scale } from './scales.js';
 
 export interface PrepareCacheOptions {
-  o: ResolvedFlowersOptions;
+  flowers: ResolvedFlowersOptions;
   scale: Scale;
   cacheDir: string;
   outDir: string;
@@ -23,30 +23,30 @@ export type PreparedCache = { status: 'interrupted' } | { status: 'ready'; promp
  * generation prompts while the encoder is around, then prints and saves the latent statistics.
  */
 export async function prepareCache(options: PrepareCacheOptions): Promise<PreparedCache> {
-  const { o, scale, cacheDir, outDir, autoencoder } = options;
-  const log = o.log;
-  const textEncoder = await textEncoderFor(scale, o.textEncoder, o.seed);
+  const { flowers, scale, cacheDir, outDir, autoencoder } = options;
+  const log = flowers.log;
+  const textEncoder = await textEncoderFor(scale, flowers.textEncoder, flowers.seed);
   let prompts: EncodedPrompts;
   try {
     const prepared = await preprocess({
-      datasetDir: o.dataset,
+      datasetDir: flowers.dataset,
       cacheDir,
       textEncoder,
       autoencoder,
       buckets: scale.buckets,
       resize: 'stretch',
-      flip: o.flip === 'copies',
-      seed: o.seed,
-      showProgress: o.progress,
-      signal: o.signal,
+      flip: flowers.flip === 'copies',
+      seed: flowers.seed,
+      showProgress: flowers.progress,
+      signal: flowers.signal,
     });
     for (const line of formatPreprocessSummary(prepared)) log(line);
-    if (o.signal?.aborted) {
+    if (flowers.signal?.aborted) {
       log('stopped while preprocessing; run the same command again to continue (the cache keeps what is written)');
       return { status: 'interrupted' };
     }
     if (!prepared.ok) log(`warning: some images could not be cached (see ${prepared.reportPath}); training on the rest`);
-    prompts = await encodePrompts({ prompts: [...o.prompts], textEncoder, file: join(outDir, 'prompts.safetensors') });
+    prompts = await encodePrompts({ prompts: [...flowers.prompts], textEncoder, file: join(outDir, 'prompts.safetensors') });
   } finally {
     if (!textEncoder.loaded) log(`text encoder ${textEncoder.id}: not loaded (cache and prompts up to date)`);
     textEncoder.dispose();

@@ -52,36 +52,36 @@ async function existingStatistics(cacheDir: string): Promise<CacheStatistics | u
  */
 export async function runFlowersThreePhase(options: FlowersOptions): Promise<FlowersResult> {
   const started = Date.now();
-  const o = resolveFlowersOptions(options);
-  const scale = SCALES[o.scale];
-  const log = o.log;
-  const outDir = resolve(o.out);
-  const cacheDir = resolve(o.cache);
-  const epochs = o.epochs ?? scale.defaultEpochs;
+  const flowers = resolveFlowersOptions(options);
+  const scale = SCALES[flowers.scale];
+  const log = flowers.log;
+  const outDir = resolve(flowers.out);
+  const cacheDir = resolve(flowers.cache);
+  const epochs = flowers.epochs ?? scale.defaultEpochs;
   const downsample = scale.pixelFactor ?? 8; // SDXL VAEs; the loaded VAE's own factor decides the cache
-  const modelConfig = { ...scale.model, ...o.model };
+  const modelConfig = { ...scale.model, ...flowers.model };
 
   // 1. The plan: buckets from the image headers, steps, memory and time. Nothing is loaded yet.
-  const scan = await scanDataset(o.dataset, scale.buckets);
-  let stats = o.normalisation === 'from-cache' && o.dryRun ? await existingStatistics(cacheDir) : undefined;
-  const plannedNormalisation = stats || o.normalisation === 'preset' ? o.normalisation : 'preset';
-  let schedule = flowersSchedule({ schedule: o.schedule, epochs, normalisation: plannedNormalisation, stats });
+  const scan = await scanDataset(flowers.dataset, scale.buckets);
+  let stats = flowers.normalisation === 'from-cache' && flowers.dryRun ? await existingStatistics(cacheDir) : undefined;
+  const plannedNormalisation = stats || flowers.normalisation === 'preset' ? flowers.normalisation : 'preset';
+  let schedule = flowersSchedule({ schedule: flowers.schedule, epochs, normalisation: plannedNormalisation, stats });
   const plan = makePlan({
     scale: scale.name,
     dataset: scan,
     schedule,
-    batchSize: o.batchSize,
-    flip: o.flip,
+    batchSize: flowers.batchSize,
+    flip: flowers.flip,
     model: modelConfig,
     downsample,
-    optimizer: o.optimizer,
-    memoryBudget: o.memoryBudget,
+    optimizer: flowers.optimizer,
+    memoryBudget: flowers.memoryBudget,
     benchmark: await benchmarkMatmul(),
   });
-  log(`flowers-three-phase, ${scale.name} scale${o.dryRun ? ': dry run (nothing is loaded or trained)' : ''}`);
+  log(`flowers-three-phase, ${scale.name} scale${flowers.dryRun ? ': dry run (nothing is loaded or trained)' : ''}`);
   for (const line of formatPlan(plan)) log(line);
-  if (plannedNormalisation !== o.normalisation) {
-    log(`note: the table shows the original's normalisation; ${o.dryRun ? `there is no cache at ${cacheDir} yet` : "this cache's statistics replace it below"}`);
+  if (plannedNormalisation !== flowers.normalisation) {
+    log(`note: the table shows the original's normalisation; ${flowers.dryRun ? `there is no cache at ${cacheDir} yet` : "this cache's statistics replace it below"}`);
   }
   const base = {
     outDir,
@@ -97,30 +97,30 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     report: null,
   };
   const elapsed = () => (Date.now() - started) / 1000;
-  if (o.dryRun) return { status: 'dry-run', ...base, seconds: elapsed() };
+  if (flowers.dryRun) return { status: 'dry-run', ...base, seconds: elapsed() };
   const empty = plan.phases.find((phase) => phase.stepsPerEpoch === 0);
-  if (empty) throw new Error(`batchSize ${o.batchSize}: no bucket of ${o.dataset} holds a full batch in phase '${empty.name}'; lower --batch-size`);
+  if (empty) throw new Error(`batchSize ${flowers.batchSize}: no bucket of ${flowers.dataset} holds a full batch in phase '${empty.name}'; lower --batch-size`);
 
   // 2. The cache, the encoded prompts and the latent statistics.
   await mkdir(outDir, { recursive: true });
-  const autoencoder = await loadAutoencoder(scale, o.vae);
+  const autoencoder = await loadAutoencoder(scale, flowers.vae);
   try {
-    const prepared = await prepareCache({ o, scale, cacheDir, outDir, autoencoder });
+    const prepared = await prepareCache({ flowers, scale, cacheDir, outDir, autoencoder });
     if (prepared.status === 'interrupted') return { status: 'interrupted', ...base, seconds: elapsed() };
     const { prompts } = prepared;
     stats = prepared.stats;
 
     // 3. The schedule, with the phase 2/3 normalisation chosen.
-    const normalisation = phaseNormalisation(o.normalisation, stats);
+    const normalisation = phaseNormalisation(flowers.normalisation, stats);
     log(`phase 2/3 normalisation: offset ${normalisation.offset.toFixed(4)}, std ${normalisation.std.toFixed(4)}, ${normalisation.source}`);
-    schedule = flowersSchedule({ schedule: o.schedule, epochs, normalisation: o.normalisation, stats });
+    schedule = flowersSchedule({ schedule: flowers.schedule, epochs, normalisation: flowers.normalisation, stats });
     await writeJsonAtomic(join(outDir, 'schedule.json'), schedule);
 
     // 4. Training: one resumable run of all phases.
     const dataset = await CachedDataset.open({ cacheDir, inMemory: true });
     const [inChannels] = dataset.entries[0].latentShape;
     const [textLength, textDim] = dataset.entries[0].textShape;
-    const model = new SingleStreamDiTV2({ ...modelConfig, inChannels, textDim, textLength, seed: o.seed });
+    const model = new SingleStreamDiTV2({ ...modelConfig, inChannels, textDim, textLength, seed: flowers.seed });
     // The original validated on one fixed entry, 39.pt.
     const validationEntry = Math.max(0, dataset.entries.findIndex((entry) => !entry.flipped && entry.source.replace(/\.\w+$/, '') === '39'));
     const logger: Logger = { info: log, warn: (line) => log(`warning: ${line}`) };
@@ -131,17 +131,17 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
         dataset,
         schedule,
         outputDir: outDir,
-        seed: o.seed,
-        batchSize: o.batchSize,
-        memoryBudget: o.memoryBudget,
-        optimizer: { kind: o.optimizer },
-        checkpointEvery: o.checkpointEvery,
+        seed: flowers.seed,
+        batchSize: flowers.batchSize,
+        memoryBudget: flowers.memoryBudget,
+        optimizer: { kind: flowers.optimizer },
+        checkpointEvery: flowers.checkpointEvery,
         keepLast: 3,
-        keepEvery: o.keepEvery,
-        resume: o.resume,
-        validation: { autoencoder, every: o.validateEvery, entries: [validationEntry], steps: o.validationSteps, seed: o.seed },
-        signal: o.signal,
-        progress: o.progress,
+        keepEvery: flowers.keepEvery,
+        resume: flowers.resume,
+        validation: { autoencoder, every: flowers.validateEvery, entries: [validationEntry], steps: flowers.validationSteps, seed: flowers.seed },
+        signal: flowers.signal,
+        progress: flowers.progress,
         logger,
       });
     } finally {
@@ -161,10 +161,10 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
       lastPhase: schedule[schedule.length - 1],
       bucket: scale.buckets[0],
       outDir: join(outDir, 'generated'),
-      sampler: o.sampler,
-      steps: o.sampleSteps,
-      guidanceScale: o.guidanceScale,
-      seed: o.seed,
+      sampler: flowers.sampler,
+      steps: flowers.sampleSteps,
+      guidanceScale: flowers.guidanceScale,
+      seed: flowers.seed,
       log,
     });
     const report = await plotRun({ runDir: outDir });

@@ -33,7 +33,7 @@ const full: Scale = {
     { width: 384, height: 640 },
     { width: 640, height: 384 },
   ],
-  model: { ...presets.seed },
+  model: { ...presets.original },
   textLength: 256,
   defaultEpochs: null,
   vae: 'KBlueLeaf/EQ-SDXL-VAE',

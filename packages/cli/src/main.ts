@@ -148,7 +148,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .description('train a SingleStreamDiTV2 on a latent cache through a schedule of phases (Ctrl-C checkpoints and prints how to resume)')
     .option('--cache <dir>', 'cache folder made by dit preprocess (required)')
     .option('--out <dir>', 'run folder: checkpoints/, final/, samples/, log.csv, log.jsonl, schedule.json (required)')
-    .option('--preset <name>', 'architecture: tiny, small or seed (the original) (default: seed)')
+    .option('--preset <name>', 'architecture: tiny, small or original (default: original; seed, its old name, is deprecated)')
     .option('--model-config <file>', 'JSON/YAML of config fields laid over the preset (in_channels, text_embed_dim, text_length default to the cache)')
     .option('--schedule <name|file>', "'original', 'original-as-logged' or a JSON/YAML file of phases", 'original')
     .option('--epochs <n>', 'squeeze or stretch the schedule to this many epochs', integer('epochs'))

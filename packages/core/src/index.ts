@@ -24,8 +24,12 @@ export {
   f32ToF16,
   bf16ToF32,
   f32ToBf16,
+  FORMAT_DTYPE_BITS,
+  type FormatDtype,
 } from './safetensors/dtypes.js';
-export { SafetensorsFile, parseHeader, MAX_HEADER_BYTES, type TensorInfo, type TensorData, type TensorSource } from './safetensors/reader.js';
+export { parseHeader, type TensorInfo, type SafetensorsHeader } from './safetensors/header.js';
+export { recogniseForeignFormat, TORCH_TO_SAFETENSORS_PYTHON, type ForeignFormat } from './safetensors/foreign-formats.js';
+export { SafetensorsFile, MAX_HEADER_BYTES, type TensorData, type TensorSource } from './safetensors/reader.js';
 export { ShardedSafetensors } from './safetensors/sharded.js';
 export { writeSafetensors, type TensorToWrite, type WriteSafetensorsOptions } from './safetensors/writer.js';
 export { openSafetensors, readAllTensors } from './safetensors/open.js';

@@ -54,13 +54,13 @@ export class BucketBatchSampler {
   private cached: { epoch: number; batches: SampledBatch[] } | null = null;
 
   constructor(options: BucketBatchSamplerOptions) {
-    const o = { ...BUCKET_BATCH_SAMPLER_DEFAULTS, ...options };
-    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`BucketBatchSampler: batchSize must be a positive integer, got ${o.batchSize}`);
-    this.batchSize = o.batchSize;
-    this.dropLast = o.dropLast;
-    this.shuffle = o.shuffle;
-    this.seed = o.seed;
-    const entries = o.buckets instanceof Map ? [...o.buckets.entries()] : Object.entries(o.buckets as Record<string, readonly number[]>);
+    const samplerOptions = { ...BUCKET_BATCH_SAMPLER_DEFAULTS, ...options };
+    if (!Number.isInteger(samplerOptions.batchSize) || samplerOptions.batchSize < 1) throw new Error(`BucketBatchSampler: batchSize must be a positive integer, got ${samplerOptions.batchSize}`);
+    this.batchSize = samplerOptions.batchSize;
+    this.dropLast = samplerOptions.dropLast;
+    this.shuffle = samplerOptions.shuffle;
+    this.seed = samplerOptions.seed;
+    const entries = samplerOptions.buckets instanceof Map ? [...samplerOptions.buckets.entries()] : Object.entries(samplerOptions.buckets as Record<string, readonly number[]>);
     // Sorted, so the order does not depend on how the caller built the map.
     this.buckets = entries.map(([key, indices]) => [key, [...indices]] as [string, number[]]).sort(([a], [b]) => compareNatural(a, b));
     this.items = this.buckets.reduce((n, [, indices]) => n + indices.length, 0);

@@ -79,15 +79,15 @@ export class CachedDataset {
   }
 
   static async open(options: CachedDatasetOptions): Promise<CachedDataset> {
-    const o = { ...CACHED_DATASET_DEFAULTS, ...options };
-    if (!(o.textDropout >= 0 && o.textDropout <= 1)) throw new Error(`CachedDataset: textDropout must be in [0, 1], got ${o.textDropout}`);
-    const manifest = await readManifest(o.cacheDir);
-    if (manifest.entries.length === 0) throw new Error(`${o.cacheDir}: the cache has no entries`);
-    const dataset = new CachedDataset(o.cacheDir, manifest, o, null);
-    if (!o.inMemory) return dataset;
+    const datasetOptions = { ...CACHED_DATASET_DEFAULTS, ...options };
+    if (!(datasetOptions.textDropout >= 0 && datasetOptions.textDropout <= 1)) throw new Error(`CachedDataset: textDropout must be in [0, 1], got ${datasetOptions.textDropout}`);
+    const manifest = await readManifest(datasetOptions.cacheDir);
+    if (manifest.entries.length === 0) throw new Error(`${datasetOptions.cacheDir}: the cache has no entries`);
+    const dataset = new CachedDataset(datasetOptions.cacheDir, manifest, datasetOptions, null);
+    if (!datasetOptions.inMemory) return dataset;
     const memory: CacheEntry[] = [];
     for (let i = 0; i < manifest.entries.length; i++) memory.push(await dataset.loadEntry(i));
-    return new CachedDataset(o.cacheDir, manifest, o, memory);
+    return new CachedDataset(datasetOptions.cacheDir, manifest, datasetOptions, memory);
   }
 
   get size(): number {

@@ -94,42 +94,42 @@ const MANIFEST_EVERY_MS = 30_000;
  * are only borrowed: the caller may dispose them as soon as this resolves.
  */
 export async function preprocess(options: PreprocessOptions): Promise<PreprocessResult> {
-  const o = { ...PREPROCESS_DEFAULTS, ...options };
+  const preprocessing = { ...PREPROCESS_DEFAULTS, ...options };
   const startedAt = new Date();
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`preprocess: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (o.resize !== 'stretch' && o.resize !== 'crop') throw new Error(`preprocess: resize must be 'stretch' or 'crop', got '${o.resize}'`);
-  validateBuckets(o.buckets, { downsample: o.autoencoder.downsample, patchSize: o.patchSize });
+  if (!Number.isInteger(preprocessing.batchSize) || preprocessing.batchSize < 1) throw new Error(`preprocess: batchSize must be a positive integer, got ${preprocessing.batchSize}`);
+  if (preprocessing.resize !== 'stretch' && preprocessing.resize !== 'crop') throw new Error(`preprocess: resize must be 'stretch' or 'crop', got '${preprocessing.resize}'`);
+  validateBuckets(preprocessing.buckets, { downsample: preprocessing.autoencoder.downsample, patchSize: preprocessing.patchSize });
   const settings: CacheSettings = {
-    textEncoder: o.textEncoder.id,
-    textMaxLength: o.textEncoder.maxLength,
-    textDim: o.textEncoder.dim,
-    autoencoder: o.autoencoder.id,
-    latentChannels: o.autoencoder.latentChannels,
-    downsample: o.autoencoder.downsample,
-    scalingFactor: o.autoencoder.scalingFactor,
-    resize: o.resize,
-    alpha: o.alpha,
-    autoOrient: o.autoOrient,
-    encodeMode: o.encodeMode,
-    seed: o.seed,
+    textEncoder: preprocessing.textEncoder.id,
+    textMaxLength: preprocessing.textEncoder.maxLength,
+    textDim: preprocessing.textEncoder.dim,
+    autoencoder: preprocessing.autoencoder.id,
+    latentChannels: preprocessing.autoencoder.latentChannels,
+    downsample: preprocessing.autoencoder.downsample,
+    scalingFactor: preprocessing.autoencoder.scalingFactor,
+    resize: preprocessing.resize,
+    alpha: preprocessing.alpha,
+    autoOrient: preprocessing.autoOrient,
+    encodeMode: preprocessing.encodeMode,
+    seed: preprocessing.seed,
   };
   const settingsKey = cacheSettingsKey(settings);
 
-  const pairs = await discoverPairs(o);
+  const pairs = await discoverPairs(preprocessing);
   if (pairs.length === 0) {
-    throw new Error(`preprocess: no images (${(o.imageExtensions ?? DISCOVER_PAIRS_DEFAULTS.imageExtensions).join(', ')}) in ${o.datasetDir}`);
+    throw new Error(`preprocess: no images (${(preprocessing.imageExtensions ?? DISCOVER_PAIRS_DEFAULTS.imageExtensions).join(', ')}) in ${preprocessing.datasetDir}`);
   }
-  await mkdir(o.cacheDir, { recursive: true });
-  const tempFiles = await removeTempFiles(o.cacheDir);
-  const previous = await tryReadManifest(o.cacheDir);
-  const plan = await planEntries({ ...o, pairs });
+  await mkdir(preprocessing.cacheDir, { recursive: true });
+  const tempFiles = await removeTempFiles(preprocessing.cacheDir);
+  const previous = await tryReadManifest(preprocessing.cacheDir);
+  const plan = await planEntries({ ...preprocessing, pairs });
   const failures: PreprocessFailure[] = [...plan.failures];
 
   const kept: ManifestEntry[] = [];
   const pending: PlannedEntry[] = [];
   for (const entry of plan.entries) {
     const line = manifestEntryFor(entry, settings);
-    if (await isEntryUpToDate(join(o.cacheDir, entry.file), line, settingsKey)) kept.push(line);
+    if (await isEntryUpToDate(join(preprocessing.cacheDir, entry.file), line, settingsKey)) kept.push(line);
     else pending.push(entry);
   }
   // Same-bucket entries side by side, so image batches fill up.
@@ -141,23 +141,23 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     version: 1 as const,
     updatedAt: new Date().toISOString(),
     settings,
-    buckets: o.buckets.map((b) => ({ width: b.width, height: b.height })),
+    buckets: preprocessing.buckets.map((b) => ({ width: b.width, height: b.height })),
     entries: [...kept, ...written].sort((a, b) => compareNatural(a.file, b.file)),
   });
   const failedSources = () => new Set(failures.map((f) => f.source)).size;
-  const progressBar = o.showProgress && pending.length > 0 ? new Progress('preprocess', pending.length, { unit: 'img' }) : null;
+  const progressBar = preprocessing.showProgress && pending.length > 0 ? new Progress('preprocess', pending.length, { unit: 'img' }) : null;
   const encodeStart = Date.now();
   let lastManifest = Date.now();
   let done = 0;
-  for (let start = 0; start < pending.length && !o.signal?.aborted; start += o.batchSize) {
-    const chunk = pending.slice(start, start + o.batchSize);
-    const result = await encodeEntries(chunk, { cacheDir: o.cacheDir, textEncoder: o.textEncoder, autoencoder: o.autoencoder, settings, settingsKey });
+  for (let start = 0; start < pending.length && !preprocessing.signal?.aborted; start += preprocessing.batchSize) {
+    const chunk = pending.slice(start, start + preprocessing.batchSize);
+    const result = await encodeEntries(chunk, { cacheDir: preprocessing.cacheDir, textEncoder: preprocessing.textEncoder, autoencoder: preprocessing.autoencoder, settings, settingsKey });
     written.push(...result.written);
     failures.push(...result.failures);
     done += chunk.length;
     const elapsedSeconds = (Date.now() - encodeStart) / 1000;
     progressBar?.tick(chunk.length, `${failedSources()} failed`);
-    o.onProgress?.({
+    preprocessing.onProgress?.({
       done,
       total: pending.length,
       written: written.length,
@@ -167,7 +167,7 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
       elapsedSeconds,
     });
     if (Date.now() - lastManifest > MANIFEST_EVERY_MS) {
-      await writeManifest(o.cacheDir, manifestOf());
+      await writeManifest(preprocessing.cacheDir, manifestOf());
       lastManifest = Date.now();
     }
   }
@@ -175,20 +175,20 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
 
   const manifest = manifestOf();
   let pruned = 0;
-  if (o.prune && !aborted && previous) {
+  if (preprocessing.prune && !aborted && previous) {
     const current = new Set(manifest.entries.map((e) => e.file));
     for (const old of previous.entries) {
       if (current.has(old.file) || !/^[^/\\]+\.safetensors$/.test(old.file)) continue;
-      const path = join(o.cacheDir, old.file);
+      const path = join(preprocessing.cacheDir, old.file);
       if (!existsSync(path)) continue;
       await rm(path, { force: true });
       pruned++;
     }
   }
-  await writeManifest(o.cacheDir, manifest);
+  await writeManifest(preprocessing.cacheDir, manifest);
 
   const buckets: Record<string, number> = {};
-  for (const bucket of o.buckets) buckets[bucketKey(bucket)] = 0;
+  for (const bucket of preprocessing.buckets) buckets[bucketKey(bucket)] = 0;
   for (const entry of manifest.entries) buckets[bucketKey(entry.bucket)] = (buckets[bucketKey(entry.bucket)] ?? 0) + 1;
   const result: PreprocessResult = {
     ok: failures.length === 0 && !aborted,
@@ -203,13 +203,13 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     buckets,
     failures,
     seconds: (Date.now() - startedAt.getTime()) / 1000,
-    manifestPath: join(o.cacheDir, MANIFEST_FILE),
-    reportPath: join(o.cacheDir, REPORT_FILE),
+    manifestPath: join(preprocessing.cacheDir, MANIFEST_FILE),
+    reportPath: join(preprocessing.cacheDir, REPORT_FILE),
   };
-  await writePreprocessReport(o.cacheDir, {
+  await writePreprocessReport(preprocessing.cacheDir, {
     ...result,
-    datasetDir: o.datasetDir,
-    cacheDir: o.cacheDir,
+    datasetDir: preprocessing.datasetDir,
+    cacheDir: preprocessing.cacheDir,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
   });

@@ -13,11 +13,11 @@ describe('LatentNormalization', () => {
   });
 
   it('phase 3: model latent = cached / 1.1908 + 0.3077, VAE z = ((x - 0.3077) * 1.1908) / 0.13025', () => {
-    const norm = LatentNormalization.forPhase({ phase: 'phase3', scalingFactor });
+    const latentNorm = LatentNormalization.forPhase({ phase: 'phase3', scalingFactor });
     const cached = tf.tensor1d([-1, 0, 2.5]);
-    const x = norm.toModel(cached);
+    const x = latentNorm.toModel(cached);
     (x.arraySync() as number[]).forEach((value, i) => expect(value).toBeCloseTo([-1, 0, 2.5][i] / 1.1908 + 0.3077, 6));
-    const z = norm.toVae(x);
+    const z = latentNorm.toVae(x);
     (z.arraySync() as number[]).forEach((value, i) => expect(value).toBeCloseTo([-1, 0, 2.5][i] / scalingFactor, 4));
     tf.dispose([cached, x, z]);
   });
@@ -25,22 +25,22 @@ describe('LatentNormalization', () => {
   it('every pair of maps are inverses, in every phase', () => {
     const latent = tf.randomNormal([2, 4, 3, 3], 0, 2, 'float32', 5);
     for (const phase of Object.keys(LATENT_NORMALIZATION_PHASES) as Array<keyof typeof LATENT_NORMALIZATION_PHASES>) {
-      const norm = LatentNormalization.forPhase({ phase, scalingFactor });
+      const latentNorm = LatentNormalization.forPhase({ phase, scalingFactor });
       tf.tidy(() => {
-        expect(maxAbs(norm.toCached(norm.toModel(latent)), latent)).toBeLessThan(1e-6);
-        expect(maxAbs(norm.toModel(norm.toCached(latent)), latent)).toBeLessThan(1e-6);
-        expect(maxAbs(norm.toVae(norm.fromVae(latent)), latent)).toBeLessThan(1e-5);
-        expect(maxAbs(norm.fromVae(norm.toVae(latent)), latent)).toBeLessThan(1e-6);
-        expect(maxAbs(norm.toVae(norm.toModel(latent)), latent.div(scalingFactor))).toBeLessThan(1e-4);
+        expect(maxAbs(latentNorm.toCached(latentNorm.toModel(latent)), latent)).toBeLessThan(1e-6);
+        expect(maxAbs(latentNorm.toModel(latentNorm.toCached(latent)), latent)).toBeLessThan(1e-6);
+        expect(maxAbs(latentNorm.toVae(latentNorm.fromVae(latent)), latent)).toBeLessThan(1e-5);
+        expect(maxAbs(latentNorm.fromVae(latentNorm.toVae(latent)), latent)).toBeLessThan(1e-6);
+        expect(maxAbs(latentNorm.toVae(latentNorm.toModel(latent)), latent.div(scalingFactor))).toBeLessThan(1e-4);
       });
     }
     latent.dispose();
   });
 
   it('is a frozen value object with validated fields', () => {
-    const norm = new LatentNormalization({ scalingFactor: 0.18215 });
-    expect(norm.toJSON()).toEqual({ scalingFactor: 0.18215, std: 1, offset: 0 });
-    expect(Object.isFrozen(norm)).toBe(true);
+    const latentNorm = new LatentNormalization({ scalingFactor: 0.18215 });
+    expect(latentNorm.toJSON()).toEqual({ scalingFactor: 0.18215, std: 1, offset: 0 });
+    expect(Object.isFrozen(latentNorm)).toBe(true);
     expect(() => new LatentNormalization({ scalingFactor: 0 })).toThrow(/scalingFactor must be a positive number/);
     expect(() => new LatentNormalization({ scalingFactor, std: -1 })).toThrow(/std must be a positive number/);
     expect(() => new LatentNormalization({ scalingFactor, offset: Number.NaN })).toThrow(/offset must be finite/);
@@ -48,10 +48,10 @@ describe('LatentNormalization', () => {
   });
 
   it('allocates only its results', () => {
-    const norm = LatentNormalization.forPhase({ phase: 'phase3', scalingFactor });
+    const latentNorm = LatentNormalization.forPhase({ phase: 'phase3', scalingFactor });
     const latent = tf.ones([1, 4, 2, 2]);
     const before = tf.memory().numTensors;
-    const outputs = [norm.toModel(latent), norm.toCached(latent), norm.toVae(latent), norm.fromVae(latent)];
+    const outputs = [latentNorm.toModel(latent), latentNorm.toCached(latent), latentNorm.toVae(latent), latentNorm.fromVae(latent)];
     expect(tf.memory().numTensors).toBe(before + outputs.length);
     tf.dispose([latent, ...outputs]);
   });

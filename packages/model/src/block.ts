@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { blockBackward, blockForward, headsFromTensors, headTensors, type BlockActivations, type BlockShape, type BlockWeights } from './internals/block-math.js';
 import { Linear } from './internals/linear.js';
-import type { ParameterSlot } from './internals/parameters.js';
+import { PARAMETER_SLOTS, type ParameterSlot } from './internals/parameters.js';
 import type { RopeTables } from './rope.js';
 
 /** What a block needs to know about the current batch besides its tokens. */
@@ -61,8 +61,8 @@ export class DiTBlock {
   }
 
   /** Parameters in PyTorch state-dict (module registration) order. */
-  slots(): ParameterSlot[] {
-    return [this.qkv, this.proj, this.mlpIn, this.mlpOut, this.adaLN].flatMap((layer) => layer.slots());
+  [PARAMETER_SLOTS](): ParameterSlot[] {
+    return [this.qkv, this.proj, this.mlpIn, this.mlpOut, this.adaLN].flatMap((layer) => layer[PARAMETER_SLOTS]());
   }
 
   /** x [B * N, D] and SiLU(c) [B, D] -> [B * N, D]. Differentiable (tf.grads, tf.variableGrads). */

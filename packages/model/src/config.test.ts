@@ -3,9 +3,9 @@ import { configFromJson, configToJson, DEFAULT_CONFIG, resolveConfig, tokenLayou
 import { presets } from './presets.js';
 
 describe('config', () => {
-  it('defaults every field to the seed preset (SPEC section 2)', () => {
+  it('defaults every field to the original preset (SPEC section 2)', () => {
     expect(resolveConfig({})).toEqual({ inChannels: 4, patchSize: 2, hiddenSize: 1024, depth: 12, numHeads: 16, textDim: 1152, textLength: 256 });
-    expect(presets.seed).toEqual(DEFAULT_CONFIG);
+    expect(presets.original).toEqual(DEFAULT_CONFIG);
     expect(resolveConfig({ depth: 3 }).depth).toBe(3);
   });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { toRng, type RngLike } from '@dit/core';
-import type { ParameterSlot } from './internals/parameters.js';
+import { PARAMETER_SLOTS } from './internals/parameters.js';
+import type { SingleStreamDiTV2 } from './model.js';
 
 /** How one parameter starts (SPEC section 2, "Initialisation"). */
 export type InitRule =
@@ -28,9 +29,9 @@ export interface InitializeWeightsOptions {
 }
 
 /** All of the model's initialisation, in one place. */
-export function initializeWeights(model: { slots(): ParameterSlot[] }, options: InitializeWeightsOptions = {}): void {
+export function initializeWeights(model: SingleStreamDiTV2, options: InitializeWeightsOptions = {}): void {
   const root = toRng(options.seed, 0);
-  for (const slot of model.slots()) {
+  for (const slot of model[PARAMETER_SLOTS]()) {
     const rule = initRule(slot.name, slot.fanIn);
     const size = slot.variable.size;
     const rng = root.fork(slot.name);

@@ -53,43 +53,43 @@ describe('estimateMemory against tf.profile on the cpu backend', () => {
   }
 });
 
-describe('memory at the seed width', () => {
-  // One block of the seed preset, 64x64 latents (1024 image + 256 text = 1280 tokens), batch 1,
+describe('memory at the original width', () => {
+  // One block of the original preset, 64x64 latents (1024 image + 256 text = 1280 tokens), batch 1,
   // on the test backend (wasm in CI, a CPU backend; cpu counts the same bytes but is ~20x slower).
-  const seedOneBlock = { ...presets.seed, depth: 1 };
+  const originalOneBlock = { ...presets.original, depth: 1 };
   const shape = { batch: 1, height: 64, width: 64 };
 
   it('forward: measured peak ~225 MB, estimate within 25%', async () => {
-    const measured = await measurePeak(seedOneBlock, { ...shape, training: false, checkpointing: false });
+    const measured = await measurePeak(originalOneBlock, { ...shape, training: false, checkpointing: false });
     expect(measured / 1e6).toBeGreaterThan(200);
     expect(measured / 1e6).toBeLessThan(250);
-    expect(Math.abs(estimateMemory(seedOneBlock, shape).totalBytes - measured) / measured).toBeLessThan(0.25);
+    expect(Math.abs(estimateMemory(originalOneBlock, shape).totalBytes - measured) / measured).toBeLessThan(0.25);
   });
 
   it('training step: measured peak ~286 MB, estimate within 25%', async () => {
-    const measured = await measurePeak(seedOneBlock, { ...shape, training: true, checkpointing: false });
+    const measured = await measurePeak(originalOneBlock, { ...shape, training: true, checkpointing: false });
     // The band holds where the fused layout kernels run (wasm, cpu); with tfjs ops in their place
     // (tfjs-node: ~334 MB) more temporaries live at once, and only the 25% bound applies.
     if (FUSED_BACKENDS.includes(tf.getBackend())) {
       expect(measured / 1e6).toBeGreaterThan(255);
       expect(measured / 1e6).toBeLessThan(320);
     }
-    expect(Math.abs(estimateMemory(seedOneBlock, { ...shape, training: true }).totalBytes - measured) / measured).toBeLessThan(0.25);
+    expect(Math.abs(estimateMemory(originalOneBlock, { ...shape, training: true }).totalBytes - measured) / measured).toBeLessThan(0.25);
   });
 });
 
 describe('backend limits', () => {
-  it('refuses a seed-preset training step at batch 8 on wasm, with the numbers and what to try', () => {
-    const attempt = () => assertFitsBackend(presets.seed, { backend: 'wasm', batch: 8, training: true, optimizerStates: 2 });
+  it('refuses a original-preset training step at batch 8 on wasm, with the numbers and what to try', () => {
+    const attempt = () => assertFitsBackend(presets.original, { backend: 'wasm', batch: 8, training: true, optimizerStates: 2 });
     expect(attempt).toThrow(MemoryLimitError);
     expect(attempt).toThrow(/training step at batch 8, 64x64 latents \(1280 tokens, hidden 1024, depth 12\) needs about .* GiB .* wasm backend's 4.00 GiB heap. Try gradientCheckpointing: true/);
   });
 
-  it('lets the seed preset sample and a seed-width depth-2 model train at batch 8 on wasm; no cap elsewhere', () => {
-    expect(() => assertFitsBackend(presets.seed, { backend: 'wasm', batch: 8 })).not.toThrow();
-    const twoBlocks = assertFitsBackend({ ...presets.seed, depth: 2 }, { backend: 'wasm', batch: 8, training: true, optimizerStates: 2 });
+  it('lets the original preset sample and a original-width depth-2 model train at batch 8 on wasm; no cap elsewhere', () => {
+    expect(() => assertFitsBackend(presets.original, { backend: 'wasm', batch: 8 })).not.toThrow();
+    const twoBlocks = assertFitsBackend({ ...presets.original, depth: 2 }, { backend: 'wasm', batch: 8, training: true, optimizerStates: 2 });
     expect(twoBlocks.totalBytes / 1024 ** 3).toBeGreaterThan(2.3);
-    expect(() => assertFitsBackend(presets.seed, { backend: 'tensorflow', batch: 8, training: true })).not.toThrow();
+    expect(() => assertFitsBackend(presets.original, { backend: 'tensorflow', batch: 8, training: true })).not.toThrow();
   });
 
   it('checks before running: forward throws MemoryLimitError instead of aborting, and leaks nothing', () => {

@@ -111,7 +111,7 @@ export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 /**
  * Share of the wasm heap an estimate may use. The heap grows past the bytes tfjs counts
  * (allocator fragmentation, XNNPACK packing buffers): measured 1.26x the counted peak for a
- * seed-width, depth-2 training step at batch 8, so 0.7 x 1.26 leaves ~12% spare. The model's
+ * original-width, depth-2 training step at batch 8, so 0.7 x 1.26 leaves ~12% spare. The model's
  * own check and the trainer's memory plan both use it.
  */
 export const WASM_HEAP_USABLE_FRACTION = 0.7;

@@ -4,7 +4,7 @@ import { DiTBlock, type BlockContext } from './block.js';
 import { derivedSizes, resolveConfig, tokenLayout, type DiTConfig } from './config.js';
 import { Linear } from './internals/linear.js';
 import { joinSequence } from './internals/sequence.js';
-import type { ParameterSlot } from './internals/parameters.js';
+import { PARAMETER_SLOTS, type ParameterSlot } from './internals/parameters.js';
 import { initializeWeights } from './init.js';
 import { assertFitsBackend, estimateMemory, type BackendFitOptions, type MemoryEstimate, type MemoryEstimateOptions } from './memory.js';
 import { patchify, unpatchify } from './patchify.js';
@@ -13,7 +13,7 @@ import { TIMESTEP_FEATURES, timestepEmbedding } from './timestep.js';
 import { loadWeightsInto, saveWeightsFrom, stateDictOf, type LoadReport, type LoadWeightsOptions, type SaveWeightsOptions, type StateDictTensor } from './weights.js';
 import { loadPretrained, savePretrainedModel } from './pretrained.js';
 
-/** Constructor options: the architecture (every field defaults to `presets.seed`) plus run-time choices. */
+/** Constructor options: the architecture (every field defaults to `presets.original`) plus run-time choices. */
 export interface SingleStreamDiTV2Options extends Partial<DiTConfig> {
   /** Seed (or Rng) of the initial weights (SPEC section 2). Default 0. */
   seed?: RngLike;
@@ -158,58 +158,59 @@ export class SingleStreamDiTV2 {
 
   /** Every parameter with its PyTorch name and layout, in state-dict order. */
   namedVariables(): NamedVariable[] {
-    return this.slots().map(({ name, variable, torchShape, transposed }) => ({ name, variable, torchShape, transposed }));
+    return this[PARAMETER_SLOTS]().map(({ name, variable, torchShape, transposed }) => ({ name, variable, torchShape, transposed }));
   }
 
   /** The trainable variables, in state-dict order (stable across runs and models of one config). */
   get trainableVariables(): tf.Variable[] {
-    return this.slots().map((slot) => slot.variable);
+    return this[PARAMETER_SLOTS]().map((slot) => slot.variable);
   }
 
   parameterCount(): number {
-    return this.slots().reduce((total, slot) => total + slot.variable.size, 0);
+    return this[PARAMETER_SLOTS]().reduce((total, slot) => total + slot.variable.size, 0);
   }
 
-  /** Internal: parameters with initialisation facts, in state-dict order. */
-  slots(): ParameterSlot[] {
+  /** Parameters with initialisation facts, in state-dict order (package-internal: the key is not exported). */
+  [PARAMETER_SLOTS](): ParameterSlot[] {
     this.assertUsable();
-    return [
-      ...this.xEmbedder.slots(),
-      ...this.textEmbedder.slots(),
-      ...this.timeEmbedderIn.slots(),
-      ...this.timeEmbedderOut.slots(),
-      ...this.blocks.flatMap((block) => block.slots()),
-      ...this.finalLayer.slots(),
-    ];
+    const owners = [this.xEmbedder, this.textEmbedder, this.timeEmbedderIn, this.timeEmbedderOut, ...this.blocks, this.finalLayer];
+    return owners.flatMap((owner) => owner[PARAMETER_SLOTS]());
+  }
+
+  /**
+   * @deprecated Internal; use `namedVariables()`. Removed in the next minor release.
+   */
+  slots(): ParameterSlot[] {
+    return this[PARAMETER_SLOTS]();
   }
 
   /** Loads a safetensors checkpoint with PyTorch state-dict names (F32, F16 or BF16). */
   loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<LoadReport> {
     this.assertUsable();
-    return loadWeightsInto(this.slots(), path, options);
+    return loadWeightsInto(this[PARAMETER_SLOTS](), path, options);
   }
 
   /** Writes the weights with PyTorch names and layouts ([out, in] Linear weights). */
   saveWeights(path: string, options: SaveWeightsOptions = {}): Promise<void> {
     this.assertUsable();
-    return saveWeightsFrom(this.slots(), this.config, path, options);
+    return saveWeightsFrom(this[PARAMETER_SLOTS](), this.config, path, options);
   }
 
   /** Writes `config.json` and `model.safetensors` into a folder, loadable with `fromPretrained`. */
   savePretrained(dir: string, options: SaveWeightsOptions = {}): Promise<void> {
     this.assertUsable();
-    return savePretrainedModel(this.slots(), this.config, dir, options);
+    return savePretrainedModel(this[PARAMETER_SLOTS](), this.config, dir, options);
   }
 
   /** The weights as PyTorch would hold them: name -> { shape, data } in state-dict order. */
   stateDict(): Promise<Map<string, StateDictTensor>> {
     this.assertUsable();
-    return stateDictOf(this.slots());
+    return stateDictOf(this[PARAMETER_SLOTS]());
   }
 
   dispose(): void {
     if (this.disposed) return;
-    for (const slot of this.slots()) slot.variable.dispose();
+    for (const slot of this[PARAMETER_SLOTS]()) slot.variable.dispose();
     this.disposed = true;
   }
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { openSafetensors, writeJsonAtomic } from '@dit/core';
 import { configFromJson, configToJson, DiTConfigError, type DiTConfig } from './config.js';
-import type { ParameterSlot } from './internals/parameters.js';
+import { PARAMETER_SLOTS, type HasParameterSlots, type ParameterSlot } from './internals/parameters.js';
 import { loadWeightsInto, saveWeightsFrom, type LoadWeightsOptions, type SaveWeightsOptions } from './weights.js';
 
 /** File names of a saved model folder (diffusers' layout). */
@@ -42,7 +42,7 @@ async function readConfig(path: string): Promise<{ config: DiTConfig; weightsPat
   }
 }
 
-export async function loadPretrained<M extends { slots(): ParameterSlot[]; dispose(): void }>(
+export async function loadPretrained<M extends HasParameterSlots & { dispose(): void }>(
   path: string,
   options: LoadWeightsOptions,
   build: (config: DiTConfig) => M,
@@ -50,7 +50,7 @@ export async function loadPretrained<M extends { slots(): ParameterSlot[]; dispo
   const { config, weightsPath } = await readConfig(path);
   const model = build(config);
   try {
-    await loadWeightsInto(model.slots(), weightsPath, options);
+    await loadWeightsInto(model[PARAMETER_SLOTS](), weightsPath, options);
   } catch (error) {
     model.dispose();
     throw error;

@@ -22,7 +22,7 @@ describe('state dict', () => {
   });
 
   it('counts 229,203,984 parameters at the seed config (SPEC section 2 says "about 216M")', () => {
-    expect(countParameters(presets.seed)).toBe(229_203_984);
+    expect(countParameters(presets.original)).toBe(229_203_984);
     expect(torchListing.seed.parameter_count).toBe(229_203_984);
   });
 

@@ -78,42 +78,42 @@ export type ResolvedTrainOptions = TrainOptions &
 
 /** Fills defaults and checks every field, naming the one at fault. */
 export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
-  const o = { ...TRAIN_DEFAULTS, logger: consoleLogger, ...options } as ResolvedTrainOptions;
-  if (!o.model || typeof o.model.forward !== 'function') throw new Error('model must be a SingleStreamDiTV2');
-  if (!o.dataset || typeof o.dataset.loadBatch !== 'function') throw new Error('dataset must be a CachedDataset or another TrainingDataset');
-  if (typeof o.outputDir !== 'string' || o.outputDir === '') throw new Error('outputDir must be a folder path');
-  validateSchedule(o.schedule);
+  const training = { ...TRAIN_DEFAULTS, logger: consoleLogger, ...options } as ResolvedTrainOptions;
+  if (!training.model || typeof training.model.forward !== 'function') throw new Error('model must be a SingleStreamDiTV2');
+  if (!training.dataset || typeof training.dataset.loadBatch !== 'function') throw new Error('dataset must be a CachedDataset or another TrainingDataset');
+  if (typeof training.outputDir !== 'string' || training.outputDir === '') throw new Error('outputDir must be a folder path');
+  validateSchedule(training.schedule);
   const positiveInteger = (field: keyof ResolvedTrainOptions) => {
-    const value = o[field];
+    const value = training[field];
     if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) throw new Error(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
   };
   for (const field of ['batchSize', 'microBatch', 'checkpointEvery', 'keepLast', 'keepEvery', 'maxSkippedSteps', 'timestepBins'] as const) positiveInteger(field);
-  if (!Number.isInteger(o.seed)) throw new Error(`seed must be an integer, got ${o.seed}`);
-  if (o.microBatch !== undefined && o.microBatch > o.batchSize) throw new Error(`microBatch (${o.microBatch}) must not exceed batchSize (${o.batchSize})`);
-  if (o.maxGradNorm !== null && !(o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm))) throw new Error(`maxGradNorm must be a finite number > 0 or null, got ${o.maxGradNorm}`);
-  if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip') throw new Error(`nonFinite must be 'stop' or 'skip', got ${JSON.stringify(o.nonFinite)}`);
-  if (typeof o.resume !== 'boolean' && typeof o.resume !== 'string') throw new Error(`resume must be true, false or a checkpoint path`);
-  if (o.validation) {
-    if (!o.validation.autoencoder) throw new Error('validation.autoencoder is required to decode samples');
-    const every = o.validation.every;
+  if (!Number.isInteger(training.seed)) throw new Error(`seed must be an integer, got ${training.seed}`);
+  if (training.microBatch !== undefined && training.microBatch > training.batchSize) throw new Error(`microBatch (${training.microBatch}) must not exceed batchSize (${training.batchSize})`);
+  if (training.maxGradNorm !== null && !(training.maxGradNorm > 0 && Number.isFinite(training.maxGradNorm))) throw new Error(`maxGradNorm must be a finite number > 0 or null, got ${training.maxGradNorm}`);
+  if (training.nonFinite !== 'stop' && training.nonFinite !== 'skip') throw new Error(`nonFinite must be 'stop' or 'skip', got ${JSON.stringify(training.nonFinite)}`);
+  if (typeof training.resume !== 'boolean' && typeof training.resume !== 'string') throw new Error(`resume must be true, false or a checkpoint path`);
+  if (training.validation) {
+    if (!training.validation.autoencoder) throw new Error('validation.autoencoder is required to decode samples');
+    const every = training.validation.every;
     if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw new Error(`validation.every must be a positive integer, got ${every}`);
-    for (const index of o.validation.entries ?? []) {
-      if (!Number.isInteger(index) || index < 0 || index >= o.dataset.size) throw new Error(`validation.entries: ${index} is not an index of the dataset (size ${o.dataset.size})`);
+    for (const index of training.validation.entries ?? []) {
+      if (!Number.isInteger(index) || index < 0 || index >= training.dataset.size) throw new Error(`validation.entries: ${index} is not an index of the dataset (size ${training.dataset.size})`);
     }
   }
-  return o;
+  return training;
 }
 
 /** The options recorded in checkpoints, compared on resume. */
-export function recordedTrainingConfig(o: ResolvedTrainOptions, plan: { microBatch: number; checkpointing: boolean }): Record<string, unknown> {
+export function recordedTrainingConfig(training: ResolvedTrainOptions, plan: { microBatch: number; checkpointing: boolean }): Record<string, unknown> {
   return {
-    seed: o.seed,
-    batchSize: o.batchSize,
+    seed: training.seed,
+    batchSize: training.batchSize,
     microBatch: plan.microBatch,
     gradientCheckpointing: plan.checkpointing,
-    optimizer: { kind: 'adamw', ...o.optimizer },
-    maxGradNorm: o.maxGradNorm,
-    nonFinite: o.nonFinite,
-    datasetSize: o.dataset.size,
+    optimizer: { kind: 'adamw', ...training.optimizer },
+    maxGradNorm: training.maxGradNorm,
+    nonFinite: training.nonFinite,
+    datasetSize: training.dataset.size,
   };
 }

@@ -54,46 +54,46 @@ function asTensor<R extends tf.Rank>(value: tf.Tensor<R> | ShapedArray, rank: nu
  * one image has a bug; one that can is worth a real run.
  */
 export async function overfit(options: OverfitOptions): Promise<OverfitResult> {
-  const o = { ...OVERFIT_DEFAULTS, ...options, sampling: { ...OVERFIT_DEFAULTS.sampling, ...options.sampling } };
-  if (!Number.isInteger(o.steps) || o.steps < 1) throw new Error(`steps must be a positive integer, got ${o.steps}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
-  if (o.entry.text.shape.length !== 2) throw new Error(`entry.text must have rank 2, got shape [${o.entry.text.shape.join(', ')}]`);
-  const latents = asTensor<tf.Rank.R3>(o.entry.latents, 3, 'entry.latents');
-  const text = asTensor<tf.Rank.R2>(o.entry.text, 2, 'entry.text');
-  const batchLatents = tf.tidy(() => tf.tile(tf.expandDims(latents, 0), [o.batchSize, 1, 1, 1])) as tf.Tensor4D;
-  const batchText = tf.tidy(() => tf.tile(tf.expandDims(text, 0), [o.batchSize, 1, 1])) as tf.Tensor3D;
-  const variables = new Map(o.model.namedVariables().map(({ name, variable }) => [name, variable]));
-  const optimizer = createOptimizer(variables, o.optimizer);
-  const rng = new Rng(`overfit/${o.seed}`);
+  const overfitting = { ...OVERFIT_DEFAULTS, ...options, sampling: { ...OVERFIT_DEFAULTS.sampling, ...options.sampling } };
+  if (!Number.isInteger(overfitting.steps) || overfitting.steps < 1) throw new Error(`steps must be a positive integer, got ${overfitting.steps}`);
+  if (!Number.isInteger(overfitting.batchSize) || overfitting.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${overfitting.batchSize}`);
+  if (overfitting.entry.text.shape.length !== 2) throw new Error(`entry.text must have rank 2, got shape [${overfitting.entry.text.shape.join(', ')}]`);
+  const latents = asTensor<tf.Rank.R3>(overfitting.entry.latents, 3, 'entry.latents');
+  const text = asTensor<tf.Rank.R2>(overfitting.entry.text, 2, 'entry.text');
+  const batchLatents = tf.tidy(() => tf.tile(tf.expandDims(latents, 0), [overfitting.batchSize, 1, 1, 1])) as tf.Tensor4D;
+  const batchText = tf.tidy(() => tf.tile(tf.expandDims(text, 0), [overfitting.batchSize, 1, 1])) as tf.Tensor3D;
+  const variables = new Map(overfitting.model.namedVariables().map(({ name, variable }) => [name, variable]));
+  const optimizer = createOptimizer(variables, overfitting.optimizer);
+  const rng = new Rng(`overfit/${overfitting.seed}`);
   const noiseRng = rng.fork('noise');
   const timeRng = rng.fork('timesteps');
   const losses: number[] = [];
   try {
-    for (let step = 1; step <= o.steps; step++) {
+    for (let step = 1; step <= overfitting.steps; step++) {
       const noise = noiseRng.normalTensor(batchLatents.shape) as tf.Tensor4D;
-      const times = sampleTimestepValues({ batchSize: o.batchSize, rng: timeRng });
-      const { grads, loss } = await computeGradients({ model: o.model, latents: batchLatents, noise, text: batchText, times, loss: o.loss, microBatch: o.batchSize });
+      const times = sampleTimestepValues({ batchSize: overfitting.batchSize, rng: timeRng });
+      const { grads, loss } = await computeGradients({ model: overfitting.model, latents: batchLatents, noise, text: batchText, times, loss: overfitting.loss, microBatch: overfitting.batchSize });
       noise.dispose();
-      if (o.maxGradNorm !== null) await clipGradNorm(grads, { maxNorm: o.maxGradNorm });
+      if (overfitting.maxGradNorm !== null) await clipGradNorm(grads, { maxNorm: overfitting.maxGradNorm });
       if (!Number.isFinite(loss)) {
         tf.dispose([...grads.values()]);
         throw new Error(`overfit: non-finite loss (${loss}) at step ${step}; lower lr`);
       }
-      optimizer.apply(grads, o.lr);
+      optimizer.apply(grads, overfitting.lr);
       tf.dispose([...grads.values()]);
       losses.push(loss);
-      o.onStep?.({ step, loss });
+      overfitting.onStep?.({ step, loss });
     }
     const [channels, height, width] = latents.shape;
-    const start = new Rng(`overfit-sample/${o.sampling.seed}`).normalTensor([1, channels, height, width]);
+    const start = new Rng(`overfit-sample/${overfitting.sampling.seed}`).normalTensor([1, channels, height, width]);
     const cond = tf.expandDims(text, 0);
     const result = (await sample({
-      velocity: (x, t, embeddings) => o.model.forward(x as tf.Tensor4D, t, embeddings as tf.Tensor3D),
+      velocity: (x, t, embeddings) => overfitting.model.forward(x as tf.Tensor4D, t, embeddings as tf.Tensor3D),
       noise: start,
       cond,
-      steps: o.sampling.steps,
-      sampler: o.sampling.sampler,
-      guidanceScale: o.sampling.guidanceScale,
+      steps: overfitting.sampling.steps,
+      sampler: overfitting.sampling.sampler,
+      guidanceScale: overfitting.sampling.guidanceScale,
     })) as tf.Tensor4D;
     tf.dispose([start, cond]);
     const error = tf.tidy(() => tf.mean(tf.squaredDifference(result, tf.expandDims(latents, 0))));

@@ -96,7 +96,7 @@ export interface TrainStepOptions {
   rngs: { noise: Rng; timesteps: Rng; textDropout: Rng };
   /** Seeds the load-time flips, which depend only on (seed, epoch, batch). */
   seed: number;
-  norm: LatentNormalization;
+  latentNorm: LatentNormalization;
   optimizer: Optimizer;
   ema: Ema | null;
   microBatch: number;
@@ -115,7 +115,7 @@ export async function runTrainStep(options: TrainStepOptions): Promise<StepRecor
   const started = performance.now();
   const lr = learningRateFor(plan, position).value;
   const loaded = await options.dataset.loadBatch(batch, { flip: plan.flipAtLoad, textDropout: 0, rng: new Rng(`flip/${options.seed}/${batch.epoch}/${batch.position}`) });
-  const latents = options.norm.toModel(loaded.latents) as tf.Tensor4D;
+  const latents = options.latentNorm.toModel(loaded.latents) as tf.Tensor4D;
   const { text } = dropText({ text: loaded.text, probability: phase.textDropout, rng: rngs.textDropout });
   tf.dispose([loaded.latents, loaded.text, ...(loaded.attentionMask ? [loaded.attentionMask] : [])]);
   const size = latents.shape[0];

@@ -39,51 +39,51 @@ export interface TrainResult {
  * periodic validation samples, atomic checkpoints with retention, log.csv and log.jsonl.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const o = resolveTrainOptions(options);
-  const { model, dataset, schedule, logger } = o;
-  const dirs = { checkpoints: join(o.outputDir, 'checkpoints'), samples: join(o.outputDir, 'samples'), final: join(o.outputDir, 'final') };
+  const training = resolveTrainOptions(options);
+  const { model, dataset, schedule, logger } = training;
+  const dirs = { checkpoints: join(training.outputDir, 'checkpoints'), samples: join(training.outputDir, 'samples'), final: join(training.outputDir, 'final') };
   try {
-    await mkdir(o.outputDir, { recursive: true });
+    await mkdir(training.outputDir, { recursive: true });
   } catch (error) {
-    throw new Error(`outputDir ${o.outputDir}: cannot create it: ${(error as Error).message}`);
+    throw new Error(`outputDir ${training.outputDir}: cannot create it: ${(error as Error).message}`);
   }
   await removeStaleTemporaries(dirs.checkpoints);
 
-  const plans = planPhases({ schedule, dataset, batchSize: o.batchSize, seed: o.seed });
+  const plans = planPhases({ schedule, dataset, batchSize: training.batchSize, seed: training.seed });
   const memoryPlan = planMemory({
     config: model.config,
-    batchSize: o.batchSize,
+    batchSize: training.batchSize,
     latentSizes: dataset.entries.map((entry) => ({ height: entry.latentShape[1], width: entry.latentShape[2] })),
-    budget: o.memoryBudget,
-    microBatch: o.microBatch,
-    checkpointing: o.gradientCheckpointing ?? (o.memoryBudget === undefined ? model.gradientCheckpointing : undefined),
+    budget: training.memoryBudget,
+    microBatch: training.microBatch,
+    checkpointing: training.gradientCheckpointing ?? (training.memoryBudget === undefined ? model.gradientCheckpointing : undefined),
     estimate:
-      o.estimateMemory ??
-      modelMemoryEstimate({ stateCopies: ((o.optimizer?.kind ?? 'adamw') === 'adamw' ? 2 : 0) + (schedule.some((phase) => phase.ema !== false) ? 1 : 0) }),
+      training.estimateMemory ??
+      modelMemoryEstimate({ stateCopies: ((training.optimizer?.kind ?? 'adamw') === 'adamw' ? 2 : 0) + (schedule.some((phase) => phase.ema !== false) ? 1 : 0) }),
   });
   logger.info(describePlan(memoryPlan));
   const checkpointingBefore = model.gradientCheckpointing;
   model.gradientCheckpointing = memoryPlan.checkpointing;
 
   const variables = new Map(model.namedVariables().map(({ name, variable }) => [name, variable]));
-  const optimizer = createOptimizer(variables, o.optimizer);
+  const optimizer = createOptimizer(variables, training.optimizer);
   let ema: Ema | null = null;
-  const root = new Rng(`train/${o.seed}`);
+  const root = new Rng(`train/${training.seed}`);
   const rngs = { noise: root.fork('noise'), timesteps: root.fork('timesteps'), textDropout: root.fork('text-dropout') };
   let position: TrainPosition = { phaseIndex: 0, phaseName: schedule[0].name, epoch: schedule[0].epochs[0], batch: 0, globalStep: 0, phaseStep: 0 };
   let counters = { skippedSteps: 0, imagesSeen: 0, trainSeconds: 0 };
   let lastCheckpoint: string | null = null;
   let savedAtStep = -1;
-  const trainingConfig = recordedTrainingConfig(o, memoryPlan);
+  const trainingConfig = recordedTrainingConfig(training, memoryPlan);
   let progressLine: TrainProgress | null = null;
 
   try {
     // --- resume ---
     const existing = await latestCheckpoint(dirs.checkpoints);
-    if (o.resume === false && existing) {
-      throw new Error(`${o.outputDir} already holds checkpoints (latest ${existing.path}); pass resume: true to continue that run, or use another outputDir`);
+    if (training.resume === false && existing) {
+      throw new Error(`${training.outputDir} already holds checkpoints (latest ${existing.path}); pass resume: true to continue that run, or use another outputDir`);
     }
-    const resumeFrom = typeof o.resume === 'string' ? o.resume : o.resume ? existing?.path : undefined;
+    const resumeFrom = typeof training.resume === 'string' ? training.resume : training.resume ? existing?.path : undefined;
     if (resumeFrom) {
       const restored = await restoreCheckpoint({ path: resumeFrom, model, optimizer, createEma: (decay) => new Ema(variables, { decay }) });
       const { state } = restored;
@@ -104,14 +104,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       position.phaseName = schedule[index]?.name ?? 'done';
       logger.info(`resuming from ${resumeFrom}: phase '${position.phaseName}', epoch ${position.epoch}, batch ${position.batch}, step ${position.globalStep}`);
-    } else if (o.resume === true) {
+    } else if (training.resume === true) {
       logger.info(`no checkpoint in ${dirs.checkpoints}; starting a new run`);
     }
 
-    const csv = await CsvLog.open({ path: join(o.outputDir, 'log.csv'), resumeStep: resumeFrom ? position.globalStep : undefined });
-    const jsonl = await JsonlLog.open({ path: join(o.outputDir, 'log.jsonl'), resumeStep: resumeFrom ? position.globalStep : undefined });
+    const csv = await CsvLog.open({ path: join(training.outputDir, 'log.csv'), resumeStep: resumeFrom ? position.globalStep : undefined });
+    const jsonl = await JsonlLog.open({ path: join(training.outputDir, 'log.jsonl'), resumeStep: resumeFrom ? position.globalStep : undefined });
     const totalSteps = plans.reduce((sum, plan) => sum + plan.stepsPerEpoch * phaseLength(plan.phase), 0);
-    const progress = o.progress ? new TrainProgress({ totalSteps }) : null;
+    const progress = training.progress ? new TrainProgress({ totalSteps }) : null;
     progressLine = progress;
     const startTime = performance.now();
 
@@ -129,7 +129,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           lr: learningRateFor(plans[Math.min(position.phaseIndex, plans.length - 1)], position),
           rng: Object.fromEntries(Object.entries(rngs).map(([k, rng]) => [k, rng.getState()])),
           sampler: plans[position.phaseIndex]
-            ? { epoch: position.epoch, position: position.batch, seed: o.seed, batchSize: o.batchSize, items: plans[position.phaseIndex].items }
+            ? { epoch: position.epoch, position: position.batch, seed: training.seed, batchSize: training.batchSize, items: plans[position.phaseIndex].items }
             : null,
           counters: { ...counters },
           config: { model: { ...model.config }, schedule: schedule.map((p) => ({ ...p })), training: trainingConfig },
@@ -137,17 +137,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       });
       lastCheckpoint = path;
       savedAtStep = position.globalStep;
-      await applyRetention({ dir: dirs.checkpoints, keepLast: o.keepLast, keepEvery: o.keepEvery, protect: [name] });
+      await applyRetention({ dir: dirs.checkpoints, keepLast: training.keepLast, keepEvery: training.keepEvery, protect: [name] });
       await jsonl.append({ type: 'checkpoint', step: position.globalStep, reason, path });
       logger.info(`checkpoint (${reason}): ${path}`);
-      await o.onCheckpoint?.({ path, name, reason, position: { ...position } });
+      await training.onCheckpoint?.({ path, name, reason, position: { ...position } });
       return path;
     };
 
     const interrupted = async (): Promise<TrainResult> => {
       const path = savedAtStep === position.globalStep && lastCheckpoint ? lastCheckpoint : await save('interrupt');
-      await jsonl.append({ type: 'stop', step: position.globalStep, reason: String(o.signal?.reason ?? 'stop requested'), checkpoint: path });
-      logger.info(`stopped at step ${position.globalStep} (phase '${position.phaseName}', epoch ${position.epoch}); resume with resume: true and outputDir ${o.outputDir} (checkpoint ${path})`);
+      await jsonl.append({ type: 'stop', step: position.globalStep, reason: String(training.signal?.reason ?? 'stop requested'), checkpoint: path });
+      logger.info(`stopped at step ${position.globalStep} (phase '${position.phaseName}', epoch ${position.epoch}); resume with resume: true and outputDir ${training.outputDir} (checkpoint ${path})`);
       return { status: 'interrupted', position: { ...position }, checkpoint: path, finalDir: null, skippedSteps: counters.skippedSteps, memoryPlan };
     };
 
@@ -162,8 +162,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         await jsonl.append({ type: 'phase', step: position.globalStep, phase: phase.name, epochs: phase.epochs });
       }
       logger.info(`phase '${phase.name}' (epochs ${phase.epochs[0]}-${phase.epochs[1]}, ${plan.stepsPerEpoch} steps an epoch, loss ${phase.loss})${starting ? '' : `, resumed at epoch ${position.epoch}`}`);
-      await o.onPhase?.({ phase: phase.name, index: position.phaseIndex, firstEpoch: phase.epochs[0], resumed: !starting });
-      const norm = new LatentNormalization({ scalingFactor: o.validation ? o.validation.autoencoder.scalingFactor : 1, ...phase.latentNorm });
+      await training.onPhase?.({ phase: phase.name, index: position.phaseIndex, firstEpoch: phase.epochs[0], resumed: !starting });
+      const latentNorm = new LatentNormalization({ scalingFactor: training.validation ? training.validation.autoencoder.scalingFactor : 1, ...phase.latentNorm });
 
       while (position.epoch <= phase.epochs[1]) {
         const epoch = position.epoch;
@@ -172,7 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         let lossSum = 0;
         let lossCount = 0;
         while (position.batch < batches.length) {
-          if (o.signal?.aborted) return await interrupted();
+          if (training.signal?.aborted) return await interrupted();
           const record = await runTrainStep({
             model,
             dataset,
@@ -180,19 +180,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             position,
             batch: batches[position.batch],
             rngs,
-            seed: o.seed,
-            norm,
+            seed: training.seed,
+            latentNorm,
             optimizer,
             ema,
             microBatch: memoryPlan.microBatch,
-            maxGradNorm: o.maxGradNorm,
-            timestepBins: o.timestepBins,
+            maxGradNorm: training.maxGradNorm,
+            timestepBins: training.timestepBins,
           });
           record.elapsed = (performance.now() - startTime) / 1000;
           if (record.skipped) {
             counters.skippedSteps += 1;
-            if (o.nonFinite === 'stop' || counters.skippedSteps > o.maxSkippedSteps) {
-              const why = o.nonFinite === 'stop' ? '' : ` (more than maxSkippedSteps ${o.maxSkippedSteps} skipped)`;
+            if (training.nonFinite === 'stop' || counters.skippedSteps > training.maxSkippedSteps) {
+              const why = training.nonFinite === 'stop' ? '' : ` (more than maxSkippedSteps ${training.maxSkippedSteps} skipped)`;
               const path = await save('non-finite');
               const what = Number.isFinite(record.loss) ? `gradient (norm ${record.gradNorm})` : `loss (${record.loss})`;
               throw new NonFiniteError(
@@ -209,12 +209,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           position.batch += 1;
           position.globalStep += 1;
           position.phaseStep += 1;
-          counters.imagesSeen += o.batchSize;
+          counters.imagesSeen += training.batchSize;
           counters.trainSeconds += record.seconds;
           await csv.append({ epoch, globalStep: record.step, loss: record.loss, lr: record.lr });
           await jsonl.append(record);
-          progress?.update({ phase: phase.name, epoch, step: record.step, loss: record.loss, lr: record.lr, images: o.batchSize, seconds: record.seconds });
-          await o.onStep?.(record);
+          progress?.update({ phase: phase.name, epoch, step: record.step, loss: record.loss, lr: record.lr, images: training.batchSize, seconds: record.seconds });
+          await training.onStep?.(record);
         }
 
         // --- end of epoch ---
@@ -231,15 +231,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         await jsonl.append({ type: 'epoch', step: position.globalStep, phase: phase.name, epoch, meanLoss, seconds });
         progress?.break();
         logger.info(`epoch ${epoch} (${phase.name}): mean loss ${meanLoss.toFixed(4)}, ${seconds.toFixed(1)} s`);
-        await o.onEpoch?.({ phase: phase.name, epoch, meanLoss, steps: lossCount, seconds, globalStep: position.globalStep });
+        await training.onEpoch?.({ phase: phase.name, epoch, meanLoss, steps: lossCount, seconds, globalStep: position.globalStep });
         const last = position.phaseIndex >= schedule.length;
-        const every = o.validation ? (o.validation.every ?? VALIDATION_DEFAULTS.every) : 0;
-        if (o.validation && ((epoch > 0 && epoch % every === 0) || last)) {
-          const events = await runValidation({ model, dataset, validation: o.validation, epoch, step: position.globalStep, norm, ema, samplesDir: dirs.samples, onSample: o.onSample });
+        const every = training.validation ? (training.validation.every ?? VALIDATION_DEFAULTS.every) : 0;
+        if (training.validation && ((epoch > 0 && epoch % every === 0) || last)) {
+          const events = await runValidation({ model, dataset, validation: training.validation, epoch, step: position.globalStep, latentNorm, ema, samplesDir: dirs.samples, onSample: training.onSample });
           for (const { kind, prompt, path } of events) await jsonl.append({ type: 'validation', step: position.globalStep, epoch, kind, prompt, path });
         }
-        if ((epoch > 0 && epoch % o.checkpointEvery === 0) || phaseEnds) await save(last ? 'final' : phaseEnds ? 'phase-end' : 'periodic');
-        if (!last && o.signal?.aborted) return await interrupted();
+        if ((epoch > 0 && epoch % training.checkpointEvery === 0) || phaseEnds) await save(last ? 'final' : phaseEnds ? 'phase-end' : 'periodic');
+        if (!last && training.signal?.aborted) return await interrupted();
         if (phaseEnds) break;
       }
     }

@@ -108,7 +108,7 @@ export interface RunValidationOptions {
   epoch: number;
   step: number;
   /** The normalisation of the phase that just trained. */
-  norm: LatentNormalization;
+  latentNorm: LatentNormalization;
   ema: Ema | null;
   samplesDir: string;
   /** Told about every image written. */
@@ -120,7 +120,7 @@ export interface RunValidationOptions {
  * there is one) the EMA weights, as the original's phase 3 did, and writes the PNGs.
  */
 export async function runValidation(options: RunValidationOptions): Promise<SampleEvent[]> {
-  const { model, dataset, epoch, step, norm, ema } = options;
+  const { model, dataset, epoch, step, latentNorm, ema } = options;
   const v = { ...VALIDATION_DEFAULTS, ...options.validation };
   const prompts: ValidationPrompt[] = [...(v.prompts ?? [])];
   const owned: tf.Tensor[] = [];
@@ -144,7 +144,7 @@ export async function runValidation(options: RunValidationOptions): Promise<Samp
               model,
               prompt,
               noise,
-              toCached: (x) => norm.toCached(x),
+              toCached: (x) => latentNorm.toCached(x),
               autoencoder: v.autoencoder,
               steps: v.steps,
               sampler: v.sampler,

@@ -115,22 +115,22 @@ export function autoencoderSpecFromId(id: string): string {
   return pixel ? `pixel:${pixel[1]}` : id;
 }
 
-function checkOptions(o: GenerateOptions & typeof GENERATE_DEFAULTS): void {
+function checkOptions(generation: GenerateOptions & typeof GENERATE_DEFAULTS): void {
   const positiveInteger = (name: string, value: number) => {
     if (!Number.isInteger(value) || value < 1) throw new CliError(`--${name}: expected a positive integer, got ${value}`, EXIT.usage);
   };
-  positiveInteger('steps', o.steps);
-  positiveInteger('batch', o.batch);
-  if (!Number.isInteger(o.seed)) throw new CliError(`--seed: expected an integer, got ${o.seed}`, EXIT.usage);
-  if (!(o.shift > 0)) throw new CliError(`--shift: expected a number > 0, got ${o.shift}`, EXIT.usage);
-  if (!Number.isFinite(o.cfg)) throw new CliError(`--cfg: expected a number, got ${o.cfg}`, EXIT.usage);
-  if (o.latentStd !== undefined && !(o.latentStd > 0)) throw new CliError(`--latent-std: expected a number > 0, got ${o.latentStd}`, EXIT.usage);
+  positiveInteger('steps', generation.steps);
+  positiveInteger('batch', generation.batch);
+  if (!Number.isInteger(generation.seed)) throw new CliError(`--seed: expected an integer, got ${generation.seed}`, EXIT.usage);
+  if (!(generation.shift > 0)) throw new CliError(`--shift: expected a number > 0, got ${generation.shift}`, EXIT.usage);
+  if (!Number.isFinite(generation.cfg)) throw new CliError(`--cfg: expected a number, got ${generation.cfg}`, EXIT.usage);
+  if (generation.latentStd !== undefined && !(generation.latentStd > 0)) throw new CliError(`--latent-std: expected a number > 0, got ${generation.latentStd}`, EXIT.usage);
   try {
-    getSampler(o.sampler);
+    getSampler(generation.sampler);
   } catch (error) {
     throw new CliError(`--sampler: ${(error as Error).message}`, EXIT.usage);
   }
-  if (!o.prompts?.length && !o.entries?.length) throw new CliError('nothing to sample: give --prompt, --prompts or --entry', EXIT.usage);
+  if (!generation.prompts?.length && !generation.entries?.length) throw new CliError('nothing to sample: give --prompt, --prompts or --entry', EXIT.usage);
 }
 
 /** Image k of scaled latents [B, C, h, w] as 8-bit RGB: clamp(decode(z) / 2 + 0.5, 0, 1) (SPEC section 4). */
@@ -155,17 +155,17 @@ async function decodeOne(vae: ImageAutoencoder, cached: tf.Tensor4D, k: number):
 export async function generateImages(options: GenerateOptions): Promise<GeneratedImage[]> {
   // Options given as undefined take their defaults too.
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const o = { ...GENERATE_DEFAULTS, ...given } as GenerateOptions & typeof GENERATE_DEFAULTS;
-  checkOptions(o);
-  const source = await findSamplingModel(o.model, o.weights);
-  const latentStd = o.latentStd ?? source.latentNorm?.std ?? 1;
-  const latentOffset = o.latentOffset ?? source.latentNorm?.offset ?? 0;
+  const generation = { ...GENERATE_DEFAULTS, ...given } as GenerateOptions & typeof GENERATE_DEFAULTS;
+  checkOptions(generation);
+  const source = await findSamplingModel(generation.model, generation.weights);
+  const latentStd = generation.latentStd ?? source.latentNorm?.std ?? 1;
+  const latentOffset = generation.latentOffset ?? source.latentNorm?.offset ?? 0;
   const model = await loadSamplingModel(source);
   const owned: { dispose(): void }[] = [model];
   const tensors: tf.Tensor[] = [];
   try {
-    let vaeSpec: string | ImageAutoencoder = o.vae;
-    if (options.vae === undefined && o.entries?.length) vaeSpec = autoencoderSpecFromId((await readCacheEntry(o.entries[0])).metadata.autoencoder);
+    let vaeSpec: string | ImageAutoencoder = generation.vae;
+    if (options.vae === undefined && generation.entries?.length) vaeSpec = autoencoderSpecFromId((await readCacheEntry(generation.entries[0])).metadata.autoencoder);
     const vae = typeof vaeSpec === 'string' ? await loadAutoencoder(vaeSpec) : vaeSpec;
     if (typeof vaeSpec === 'string') owned.push(vae);
     if (vae.latentChannels !== model.config.inChannels) {
@@ -181,26 +181,26 @@ export async function generateImages(options: GenerateOptions): Promise<Generate
     const jobs: Job[] = [];
     let uncond: tf.Tensor3D | undefined;
     let textEncoderId: string | null = null;
-    if (o.prompts?.length) {
-      const encoder = typeof o.textEncoder === 'string' ? await loadTextEncoder(o.textEncoder, { maxLength: model.config.textLength }) : o.textEncoder;
-      textEncoderId = typeof o.textEncoder === 'string' ? o.textEncoder : encoder.id;
+    if (generation.prompts?.length) {
+      const encoder = typeof generation.textEncoder === 'string' ? await loadTextEncoder(generation.textEncoder, { maxLength: model.config.textLength }) : generation.textEncoder;
+      textEncoderId = typeof generation.textEncoder === 'string' ? generation.textEncoder : encoder.id;
       try {
-        const size = { width: o.width / vae.downsample, height: o.height / vae.downsample };
-        const encoded = await promptJobs(model, encoder, o.prompts, size, o.negativePrompt);
+        const size = { width: generation.width / vae.downsample, height: generation.height / vae.downsample };
+        const encoded = await promptJobs(model, encoder, generation.prompts, size, generation.negativePrompt);
         jobs.push(...encoded.jobs);
         uncond = encoded.uncond;
       } finally {
         // Free the text encoder before sampling, as the original did.
-        if (typeof o.textEncoder === 'string') encoder.dispose();
+        if (typeof generation.textEncoder === 'string') encoder.dispose();
       }
     }
-    for (const entry of o.entries ?? []) jobs.push(await entryJob(model, entry, options, vae.downsample));
+    for (const entry of generation.entries ?? []) jobs.push(await entryJob(model, entry, options, vae.downsample));
     tensors.push(...jobs.map((job) => job.cond), ...(uncond ? [uncond] : []));
 
-    const norm = new LatentNormalization({ scalingFactor: vae.scalingFactor, std: latentStd, offset: latentOffset });
+    const latentNorm = new LatentNormalization({ scalingFactor: vae.scalingFactor, std: latentStd, offset: latentOffset });
     const images: GeneratedImage[] = [];
     for (const [index, job] of jobs.entries()) {
-      const seeds = Array.from({ length: o.batch }, (_, k) => o.seed + k);
+      const seeds = Array.from({ length: generation.batch }, (_, k) => generation.seed + k);
       const noise = tf.tidy(() => tf.concat(seeds.map((seed) => createNoise({ shape: [1, model.config.inChannels, job.height, job.width], seed }))));
       let latents: tf.Tensor;
       try {
@@ -210,31 +210,31 @@ export async function generateImages(options: GenerateOptions): Promise<Generate
           cond: job.cond,
           // The negative prompt applies to text prompts; entries keep the zero text they were trained against.
           uncond: job.entry === null ? uncond : undefined,
-          steps: o.steps,
-          sampler: o.sampler,
-          guidanceScale: o.cfg,
-          cfgMode: o.cfgMode,
-          shift: o.shift,
-          signal: o.signal,
-          onStep: o.onStep ? ({ step, steps }) => o.onStep!({ job: job.name, step, steps }) : undefined,
+          steps: generation.steps,
+          sampler: generation.sampler,
+          guidanceScale: generation.cfg,
+          cfgMode: generation.cfgMode,
+          shift: generation.shift,
+          signal: generation.signal,
+          onStep: generation.onStep ? ({ step, steps }) => generation.onStep!({ job: job.name, step, steps }) : undefined,
         });
       } finally {
         noise.dispose();
       }
-      const cached = tf.tidy(() => norm.toCached(latents)) as tf.Tensor4D;
+      const cached = tf.tidy(() => latentNorm.toCached(latents)) as tf.Tensor4D;
       latents.dispose();
       try {
         for (const [k, seed] of seeds.entries()) {
           const image = await decodeOne(vae, cached, k);
           const settings: SampleSettings = {
             prompt: job.prompt,
-            negativePrompt: job.entry === null ? (o.negativePrompt ?? null) : null,
+            negativePrompt: job.entry === null ? (generation.negativePrompt ?? null) : null,
             entry: job.entry,
             seed,
-            steps: o.steps,
-            sampler: o.sampler,
-            cfg: o.cfg,
-            shift: o.shift,
+            steps: generation.steps,
+            sampler: generation.sampler,
+            cfg: generation.cfg,
+            shift: generation.shift,
             model: source.weightsPath,
             weights: source.weights,
             width: image.width,
@@ -245,11 +245,11 @@ export async function generateImages(options: GenerateOptions): Promise<Generate
             vae: typeof vaeSpec === 'string' ? vaeSpec : vae.id,
           };
           const stem = `${String(index).padStart(3, '0')}-${job.name}-seed${seed}`;
-          const generated = { path: join(o.outDir, `${stem}.png`), settingsPath: join(o.outDir, `${stem}.json`), settings };
+          const generated = { path: join(generation.outDir, `${stem}.png`), settingsPath: join(generation.outDir, `${stem}.json`), settings };
           await writeFileAtomic(generated.path, addPngText(await encodePng(image), settingsToPngText(settings), generated.path));
           await writeJsonAtomic(generated.settingsPath, settings);
           images.push(generated);
-          o.onImage?.(generated);
+          generation.onImage?.(generated);
         }
       } finally {
         cached.dispose();

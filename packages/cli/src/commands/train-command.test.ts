@@ -145,7 +145,7 @@ describe('dit train / info', () => {
 
   it('names bad options and exits 2', async () => {
     const cases: [string[], RegExp][] = [
-      [['--preset', 'huge'], /--preset: expected one of seed, small, tiny, got 'huge'/],
+      [['--preset', 'huge'], /--preset: expected one of original, small, tiny, got 'huge'/],
       [['--optimizer', 'sgd'], /--optimizer: expected one of adamw, adamw-8bit/],
       [['--memory-budget', 'lots'], /--memory-budget must look like '16GB'/],
       [['--schedule', join(dir, 'nope.json')], /--schedule .*nope\.json: not one of original, original-as-logged/],

@@ -84,75 +84,75 @@ function parseEntries(spec: string, size: number): number[] {
   });
 }
 
-async function validationOptions(o: TrainCommandOptions, manifest: Manifest, inChannels: number): Promise<ValidationOptions | undefined> {
-  if (o.validateEvery === undefined && o.vae === undefined) return undefined;
-  const spec = o.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
+async function validationOptions(flags: TrainCommandOptions, manifest: Manifest, inChannels: number): Promise<ValidationOptions | undefined> {
+  if (flags.validateEvery === undefined && flags.vae === undefined) return undefined;
+  const spec = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
   const autoencoder = await loadAutoencoder(spec);
   if (autoencoder.latentChannels !== inChannels) {
     autoencoder.dispose();
     throw new CliError(`--vae ${spec} has ${autoencoder.latentChannels} latent channels, the cache holds ${inChannels}`, EXIT.usage);
   }
-  return { autoencoder, every: o.validateEvery, steps: o.validateSteps, entries: parseEntries(o.validateEntries, manifest.entries.length) };
+  return { autoencoder, every: flags.validateEvery, steps: flags.validateSteps, entries: parseEntries(flags.validateEntries, manifest.entries.length) };
 }
 
 /**
  * `dit train`: trains a SingleStreamDiTV2 on a cache through a schedule. SIGINT/SIGTERM finish
  * the step, write a checkpoint and exit 0 with the command that resumes the run.
  */
-export async function trainCommand(o: TrainCommandOptions, io: TrainCommandIo, argv: readonly string[]): Promise<number> {
+export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandIo, argv: readonly string[]): Promise<number> {
   // Checked here rather than by commander, so that they may come from --config.
-  for (const [flag, value] of [['--cache', o.cache], ['--out', o.out]] as const) {
+  for (const [flag, value] of [['--cache', flags.cache], ['--out', flags.out]] as const) {
     if (typeof value !== 'string' || value === '') throw new CliError(`${flag} is required (on the command line or in --config)`, EXIT.usage);
   }
-  const manifest = await openManifest(o.cache);
-  const config = await resolveTrainModelConfig({ preset: o.preset, modelConfig: o.modelConfig }, manifest, o.cache);
+  const manifest = await openManifest(flags.cache);
+  const config = await resolveTrainModelConfig({ preset: flags.preset, modelConfig: flags.modelConfig }, manifest, flags.cache, (line) => io.err(`warning: ${line}`));
   const schedule = await resolveTrainSchedule(
-    { schedule: o.schedule, epochs: o.epochs, lrScale: o.lrScale, latentNorm: o.latentNorm as LatentNormMode },
-    async () => (await cacheStatistics(o.cache)).suggested,
+    { schedule: flags.schedule, epochs: flags.epochs, lrScale: flags.lrScale, latentNorm: flags.latentNorm as LatentNormMode },
+    async () => (await cacheStatistics(flags.cache)).suggested,
   );
-  if (o.optimizer !== 'adamw' && o.optimizer !== 'adamw-8bit') throw new CliError(`--optimizer: expected one of adamw, adamw-8bit, got '${o.optimizer}'`, EXIT.usage);
-  if (o.memoryBudget !== undefined) {
+  if (flags.optimizer !== 'adamw' && flags.optimizer !== 'adamw-8bit') throw new CliError(`--optimizer: expected one of adamw, adamw-8bit, got '${flags.optimizer}'`, EXIT.usage);
+  if (flags.memoryBudget !== undefined) {
     try {
-      parseByteSize(o.memoryBudget, '--memory-budget');
+      parseByteSize(flags.memoryBudget, '--memory-budget');
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.usage);
     }
   }
-  if (o.microBatch !== undefined && o.microBatch > o.batchSize) throw new CliError(`--micro-batch ${o.microBatch} must not exceed --batch-size ${o.batchSize}`, EXIT.usage);
-  const existing = await latestCheckpoint(join(o.out, 'checkpoints'));
-  if (!o.resume && existing) {
-    throw new CliError(`${o.out} already holds checkpoints (latest ${existing.path}); add --resume to continue that run, or choose another --out`, EXIT.usage);
+  if (flags.microBatch !== undefined && flags.microBatch > flags.batchSize) throw new CliError(`--micro-batch ${flags.microBatch} must not exceed --batch-size ${flags.batchSize}`, EXIT.usage);
+  const existing = await latestCheckpoint(join(flags.out, 'checkpoints'));
+  if (!flags.resume && existing) {
+    throw new CliError(`${flags.out} already holds checkpoints (latest ${existing.path}); add --resume to continue that run, or choose another --out`, EXIT.usage);
   }
 
-  const dataset = await CachedDataset.open({ cacheDir: o.cache, inMemory: o.inMemory ?? false });
+  const dataset = await CachedDataset.open({ cacheDir: flags.cache, inMemory: flags.inMemory ?? false });
   let autoencoder: ImageAutoencoder | undefined;
   let model: SingleStreamDiTV2 | undefined;
   const stop = stopOnSignals({ onSignal: (signal) => io.err(`${signal}: finishing this step, then writing a checkpoint (again to quit at once)`) });
   try {
-    const validation = await validationOptions(o, manifest, config.inChannels);
+    const validation = await validationOptions(flags, manifest, config.inChannels);
     autoencoder = validation?.autoencoder;
-    model = new SingleStreamDiTV2({ ...config, seed: o.seed, gradientCheckpointing: o.checkpointing ?? false });
+    model = new SingleStreamDiTV2({ ...config, seed: flags.seed, gradientCheckpointing: flags.checkpointing ?? false });
     io.err(`model: ${model.parameterCount().toLocaleString('en-US')} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
-    await writeJsonAtomic(join(o.out, 'schedule.json'), schedule);
+    await writeJsonAtomic(join(flags.out, 'schedule.json'), schedule);
     const logger: Logger = { info: (line) => io.err(line), warn: (line) => io.err(`warning: ${line}`) };
     const result = await train({
       model,
       dataset,
       schedule,
-      outputDir: o.out,
-      seed: o.seed,
-      batchSize: o.batchSize,
-      microBatch: o.microBatch,
-      memoryBudget: o.memoryBudget,
-      gradientCheckpointing: o.checkpointing,
-      optimizer: { kind: o.optimizer as OptimizerKind },
-      checkpointEvery: o.checkpointEvery,
-      keepLast: o.keepLast,
-      resume: o.resume ?? false,
+      outputDir: flags.out,
+      seed: flags.seed,
+      batchSize: flags.batchSize,
+      microBatch: flags.microBatch,
+      memoryBudget: flags.memoryBudget,
+      gradientCheckpointing: flags.checkpointing,
+      optimizer: { kind: flags.optimizer as OptimizerKind },
+      checkpointEvery: flags.checkpointEvery,
+      keepLast: flags.keepLast,
+      resume: flags.resume ?? false,
       validation: validation ?? false,
       signal: stop.signal,
       logger,
-      progress: o.progress,
+      progress: flags.progress,
     });
     if (result.status === 'interrupted') {
       io.out(`stopped at step ${result.position.globalStep} (phase '${result.position.phaseName}', epoch ${result.position.epoch}); checkpoint ${result.checkpoint}`);
@@ -160,7 +160,7 @@ export async function trainCommand(o: TrainCommandOptions, io: TrainCommandIo, a
       return EXIT.ok;
     }
     io.out(`trained ${result.position.globalStep} steps; model in ${result.finalDir}`);
-    const vae = o.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
+    const vae = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
     const textEncoder = textEncoderSpecFromId(manifest.settings.textEncoder);
     io.out(`sample with: dit sample --model ${shellQuote(result.finalDir!)} --vae ${shellQuote(vae)} --text-encoder ${shellQuote(textEncoder)} --prompt '...'`);
     return EXIT.ok;

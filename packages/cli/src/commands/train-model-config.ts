@@ -5,6 +5,9 @@ import type { Manifest } from '@dit/data';
 import { configFromJson, configToJson, presets, type DiTConfig, type PresetName } from '@dit/model';
 import { CliError, EXIT } from '../errors.js';
 
+/** The old name of the 'original' preset, still accepted with a warning for one minor release. */
+const DEPRECATED_PRESET = 'seed';
+
 /** Config fields the cache decides, with their config.json and camelCase spellings. */
 const DATA_FIELDS = [
   { field: 'inChannels', json: 'in_channels', what: 'latent channels' },
@@ -13,7 +16,7 @@ const DATA_FIELDS = [
 ] as const;
 
 export interface TrainModelConfigOptions {
-  /** A preset name (default 'seed', the original's architecture). */
+  /** A preset name (default 'original', the original's architecture; 'seed', its old name, still works). */
   preset?: string;
   /** A JSON or YAML file of config fields (config.json keys or camelCase) laid over the preset. */
   modelConfig?: string;
@@ -39,9 +42,18 @@ async function readModelConfigFile(path: string): Promise<Record<string, unknown
  * The architecture to train: a preset, overlaid by a config file; in_channels, text_embed_dim
  * and text_length come from the cache unless the file sets them (and then must agree with it).
  */
-export async function resolveTrainModelConfig(options: TrainModelConfigOptions, manifest: Manifest, cacheDir: string): Promise<DiTConfig> {
-  const presetName = options.preset ?? 'seed';
-  if (!(presetName in presets)) throw new CliError(`--preset: expected one of ${Object.keys(presets).join(', ')}, got '${presetName}'`, EXIT.usage);
+export async function resolveTrainModelConfig(
+  options: TrainModelConfigOptions,
+  manifest: Manifest,
+  cacheDir: string,
+  warn: (line: string) => void = () => {},
+): Promise<DiTConfig> {
+  let presetName = options.preset ?? 'original';
+  if (presetName === DEPRECATED_PRESET) {
+    warn(`--preset ${DEPRECATED_PRESET} is deprecated: the preset is now called 'original' (the old name goes in the next minor release)`);
+    presetName = 'original';
+  }
+  if (!Object.hasOwn(presets, presetName)) throw new CliError(`--preset: expected one of ${Object.keys(presets).join(', ')}, got '${presetName}'`, EXIT.usage);
   const fromFile = options.modelConfig ? await readModelConfigFile(options.modelConfig) : {};
   const [first] = manifest.entries;
   const fromCache: Record<(typeof DATA_FIELDS)[number]['field'], number> = {

@@ -10,7 +10,24 @@ export const FLOAT_DTYPES: readonly SafetensorsDtype[] = ['F64', 'F32', 'F16', '
 export const WRITABLE_DTYPES: readonly SafetensorsDtype[] = ['F32', 'F16', 'BF16', 'I32'];
 
 export function isSafetensorsDtype(value: unknown): value is SafetensorsDtype {
-  return typeof value === 'string' && value in DTYPE_BYTES;
+  return typeof value === 'string' && Object.hasOwn(DTYPE_BYTES, value);
+}
+
+/**
+ * Bits per element of every dtype the safetensors format defines (`Dtype::bitsize` in
+ * huggingface/safetensors, safetensors/src/tensor.rs). A file may hold any of them; this library
+ * decodes the {@link SafetensorsDtype} subset.
+ */
+export const FORMAT_DTYPE_BITS = {
+  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, F8_E4M3FNUZ: 8, F8_E5M2FNUZ: 8,
+  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+} as const;
+
+/** A dtype name the safetensors format defines (decodable or not). */
+export type FormatDtype = keyof typeof FORMAT_DTYPE_BITS;
+
+export function isFormatDtype(value: unknown): value is FormatDtype {
+  return typeof value === 'string' && Object.hasOwn(FORMAT_DTYPE_BITS, value);
 }
 
 const f32 = new Float32Array(1);

@@ -2,10 +2,11 @@
 export class SafetensorsError extends Error {
   constructor(
     readonly file: string,
-    message: string,
+    /** The problem alone, without the file and tensor. */
+    readonly detail: string,
     readonly tensor?: string,
   ) {
-    super(`${file}${tensor ? ` [tensor '${tensor}']` : ''}: ${message}`);
+    super(`${file}${tensor ? ` [tensor '${tensor}']` : ''}: ${detail}`);
     this.name = 'SafetensorsError';
   }
 }

@@ -1,15 +1,10 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DTYPE_BYTES, decodeElements, isSafetensorsDtype, type SafetensorsDtype } from './dtypes.js';
 import { SafetensorsError } from './errors.js';
+import { recogniseForeignFormat } from './foreign-formats.js';
+import { parseHeader, type TensorInfo } from './header.js';
 
-/** Where one tensor lives in a safetensors file. */
-export interface TensorInfo {
-  name: string;
-  dtype: SafetensorsDtype;
-  shape: number[];
-  /** Byte range relative to the start of the data section. */
-  dataOffsets: [number, number];
-}
+export { parseHeader, type TensorInfo } from './header.js';
 
 /** A tensor read from disk: floats widen to Float32Array, integers to Int32Array. */
 export interface TensorData {
@@ -42,48 +37,6 @@ function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Parses and validates a header object; every error names the file and tensor. */
-export function parseHeader(file: string, json: unknown, dataBytes: number): { tensors: Map<string, TensorInfo>; metadata: Record<string, string> } {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new SafetensorsError(file, 'header is not a JSON object');
-  }
-  const tensors = new Map<string, TensorInfo>();
-  let metadata: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(file, '__metadata__ must be an object of strings');
-      metadata = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
-      continue;
-    }
-    const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isSafetensorsDtype(entry?.dtype)) {
-      throw new SafetensorsError(file, `unknown dtype ${JSON.stringify(entry?.dtype)}`, name);
-    }
-    const shape = entry.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new SafetensorsError(file, `invalid shape ${JSON.stringify(shape)}`, name);
-    }
-    const offsets = entry.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
-      throw new SafetensorsError(file, `invalid data_offsets ${JSON.stringify(offsets)}`, name);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (begin > end || end > dataBytes) {
-      throw new SafetensorsError(file, `data_offsets [${begin}, ${end}] out of range (data section is ${dataBytes} bytes)`, name);
-    }
-    const expected = shapeSize(shape) * DTYPE_BYTES[entry.dtype];
-    if (end - begin !== expected) {
-      throw new SafetensorsError(
-        file,
-        `shape [${shape.join(', ')}] of ${entry.dtype} needs ${expected} bytes but data_offsets span ${end - begin}`,
-        name,
-      );
-    }
-    tensors.set(name, { name, dtype: entry.dtype, shape: [...shape], dataOffsets: [begin, end] });
-  }
-  return { tensors, metadata };
-}
-
 /** One safetensors file, opened lazily: the header is read at open, tensors on demand. */
 export class SafetensorsFile implements TensorSource {
   private constructor(
@@ -103,26 +56,7 @@ export class SafetensorsFile implements TensorSource {
     }
     const handle = await open(path, 'r');
     try {
-      if (size < 8) throw new SafetensorsError(path, `truncated: ${size} bytes is shorter than the 8-byte header length`);
-      const prefix = Buffer.alloc(8);
-      await handle.read(prefix, 0, 8, 0);
-      const headerBytes = Number(prefix.readBigUInt64LE(0));
-      if (headerBytes > MAX_HEADER_BYTES) {
-        throw new SafetensorsError(path, `header length ${headerBytes} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-      }
-      if (8 + headerBytes > size) {
-        throw new SafetensorsError(path, `truncated: header claims ${headerBytes} bytes but the file has ${size - 8} after the length`);
-      }
-      const headerBuffer = Buffer.alloc(headerBytes);
-      await handle.read(headerBuffer, 0, headerBytes, 8);
-      let json: unknown;
-      try {
-        json = JSON.parse(headerBuffer.toString('utf8'));
-      } catch (error) {
-        throw new SafetensorsError(path, `header is not valid JSON: ${(error as Error).message}`);
-      }
-      const dataStart = 8 + headerBytes;
-      const { tensors, metadata } = parseHeader(path, json, size - dataStart);
+      const { dataStart, tensors, metadata } = await readHeader(path, handle, size);
       return new SafetensorsFile(path, handle, dataStart, tensors, metadata);
     } catch (error) {
       await handle.close();
@@ -144,15 +78,24 @@ export class SafetensorsFile implements TensorSource {
     return info;
   }
 
-  async read(name: string): Promise<TensorData> {
+  /** The tensor's info, checking that this reader can decode its dtype. */
+  private decodable(name: string): TensorInfo & { dtype: SafetensorsDtype } {
     const info = this.info(name);
+    if (!isSafetensorsDtype(info.dtype)) {
+      throw new SafetensorsError(this.path, `dtype ${info.dtype} is valid safetensors but this reader decodes only ${Object.keys(DTYPE_BYTES).join(', ')}`, name);
+    }
+    return info as TensorInfo & { dtype: SafetensorsDtype };
+  }
+
+  async read(name: string): Promise<TensorData> {
+    const info = this.decodable(name);
     const [begin, end] = info.dataOffsets;
     const bytes = await this.readBytes(name, begin, end - begin);
     return { name, dtype: info.dtype, shape: [...info.shape], data: decodeElements(bytes, info.dtype, shapeSize(info.shape)) };
   }
 
   async readRows(name: string, rows: readonly number[]): Promise<TensorData> {
-    const info = this.info(name);
+    const info = this.decodable(name);
     if (info.shape.length === 0) throw new SafetensorsError(this.path, 'readRows needs a tensor with at least one axis', name);
     const [count, ...rest] = info.shape;
     const rowElements = shapeSize(rest);
@@ -189,5 +132,41 @@ export class SafetensorsFile implements TensorSource {
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/** The failure of a file as safetensors, or what it really is when its first bytes say so. */
+function notSafetensors(path: string, problem: string, head: Uint8Array): SafetensorsError {
+  const foreign = recogniseForeignFormat(head);
+  if (!foreign) return new SafetensorsError(path, problem);
+  return new SafetensorsError(path, `not a safetensors file: this is ${foreign.kind}; ${foreign.advice}`);
+}
+
+/** Reads and validates the length prefix and JSON header of an open file of `size` bytes. */
+async function readHeader(path: string, handle: FileHandle, size: number) {
+  const head = new Uint8Array(Math.min(size, 32));
+  await handle.read(head, 0, head.length, 0);
+  if (size < 8) throw notSafetensors(path, `truncated: ${size} bytes is shorter than the 8-byte header length`, head);
+  // Read as a BigInt and printed exactly: a torch zip reads as 578712552184433500 through a Number.
+  const headerLength = Buffer.from(head.buffer, 0, 8).readBigUInt64LE(0);
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) throw notSafetensors(path, `header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`, head);
+  const headerBytes = Number(headerLength);
+  if (8 + headerBytes > size) {
+    throw notSafetensors(path, `truncated: header claims ${headerBytes} bytes but the file has ${size - 8} after the length`, head);
+  }
+  const headerBuffer = Buffer.alloc(headerBytes);
+  await handle.read(headerBuffer, 0, headerBytes, 8);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBuffer);
+  } catch {
+    throw notSafetensors(path, 'header is not valid UTF-8', head);
+  }
+  const dataStart = 8 + headerBytes;
+  try {
+    return { dataStart, ...parseHeader(path, text, size - dataStart) };
+  } catch (error) {
+    if (error instanceof SafetensorsError && error.detail.startsWith('header is not valid JSON')) throw notSafetensors(path, error.detail, head);
+    throw error;
   }
 }

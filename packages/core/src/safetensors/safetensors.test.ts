@@ -123,14 +123,9 @@ describe('bad files name the file and tensor', () => {
     await expect(SafetensorsFile.open(past)).rejects.toThrow(/past\.safetensors: truncated: header claims 5000 bytes/);
   });
 
-  it('truncated data section (offsets out of range)', async () => {
+  it('truncated data section (more rules in validation.test.ts)', async () => {
     const path = await rawFile('short.safetensors', { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, 8);
-    await expect(SafetensorsFile.open(path)).rejects.toThrow(/short\.safetensors \[tensor 'w'\]: data_offsets \[0, 16\] out of range \(data section is 8 bytes\)/);
-  });
-
-  it('unknown dtype', async () => {
-    const path = await rawFile('dtype.safetensors', { w: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1);
-    await expect(SafetensorsFile.open(path)).rejects.toThrow(/dtype\.safetensors \[tensor 'w'\]: unknown dtype "F8_E4M3"/);
+    await expect(SafetensorsFile.open(path)).rejects.toThrow(/short\.safetensors \[tensor 'w'\]: truncated: the tensors need 16 bytes of data but the file has 8 after the header/);
   });
 
   it('shape and size mismatch', async () => {

@@ -48,14 +48,14 @@ export interface BlockActivations {
 }
 
 /** X W + b as one fused op (one output tensor instead of a product and a sum). */
-const linear = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+const linear = (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.fused.matMul({ a: x, b: weight, bias }) as tf.Tensor2D;
 
 /** dY -> [dX, dW, db] for Y = X W + b, each product in its backend's fast form; X^T is freed before dX exists. */
-function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
-  const dw = matMul2d(x, dy, true, false);
-  const db = tf.sum(dy, 0) as tf.Tensor1D;
-  const dx = matMul2d(dy, w, false, true);
-  return [dx, dw, db];
+function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
+  const dWeight = matMul2d(x, dy, true, false);
+  const dBias = tf.sum(dy, 0) as tf.Tensor1D;
+  const dx = matMul2d(dy, weight, false, true);
+  return [dx, dWeight, dBias];
 }
 
 /** The six [B, 1, D] modulation vectors, with 1 + scale precomputed. */
@@ -94,28 +94,28 @@ const disposeAll = (...tensors: tf.Tensor[]) => tf.dispose(tensors);
  * intermediate as early as possible (inference).
  */
 export function blockForward(
-  x: tf.Tensor2D, siluC: tf.Tensor2D, w: BlockWeights, rope: RopeTables, shape: BlockShape, keep: boolean,
+  x: tf.Tensor2D, siluC: tf.Tensor2D, weights: BlockWeights, rope: RopeTables, shape: BlockShape, keep: boolean,
 ): { output: tf.Tensor2D; activations?: BlockActivations } {
   const scale = 1 / Math.sqrt(shape.hiddenSize / shape.numHeads);
-  const modulation = linear(siluC, w.adaW, w.adaB);
+  const modulation = linear(siluC, weights.adaW, weights.adaB);
   const mod = modulationParts(modulation, shape);
   const { normalized: normalized1, rstd: rstd1 } = layerNormForward(x);
   const h1 = modulate(normalized1, mod.scalePlus1, mod.shift1, shape);
-  const qkv = linear(h1, w.qkvW, w.qkvB);
+  const qkv = linear(h1, weights.qkvW, weights.qkvB);
   h1.dispose();
   const heads = qkvToHeads(qkv, rope, headLayout(shape), scale);
   qkv.dispose();
   const headsOut = attentionForward(heads);
   const attended = headsToRows(headsOut, headLayout(shape));
   tf.dispose(headsOut);
-  const projected = linear(attended, w.projW, w.projB);
+  const projected = linear(attended, weights.projW, weights.projB);
   const x1 = gatedAdd(x, mod.gate1, projected, shape);
   const { normalized: normalized2, rstd: rstd2 } = layerNormForward(x1);
   const h2 = modulate(normalized2, mod.scalePlus2, mod.shift2, shape);
-  const mlpHidden = linear(h2, w.mlpInW, w.mlpInB);
+  const mlpHidden = linear(h2, weights.mlpInW, weights.mlpInB);
   h2.dispose();
   const activated = geluTanh(mlpHidden);
-  const mlpOutput = linear(activated, w.mlpOutW, w.mlpOutB);
+  const mlpOutput = linear(activated, weights.mlpOutW, weights.mlpOutB);
   activated.dispose();
   const output = gatedAdd(x1, mod.gate2, mlpOutput, shape);
   disposeAll(x1, ...Object.values(mod));
@@ -134,57 +134,57 @@ export interface BlockGradients {
 
 /** The backward pass of {@link blockForward} (SPEC section 2, step 4, differentiated step by step). */
 export function blockBackward(
-  dOut: tf.Tensor2D, siluC: tf.Tensor2D, w: BlockWeights, a: BlockActivations, rope: RopeTables, shape: BlockShape,
+  dOut: tf.Tensor2D, siluC: tf.Tensor2D, weights: BlockWeights, activations: BlockActivations, rope: RopeTables, shape: BlockShape,
 ): BlockGradients {
   const scale = 1 / Math.sqrt(shape.hiddenSize / shape.numHeads);
-  const mod = modulationParts(a.modulation, shape);
+  const mod = modulationParts(activations.modulation, shape);
 
   // MLP branch: out = x1 + gate2 * m, m = gelu(u) W2 + b2, u = h2 W1 + b1, h2 = x_hat2 (1 + scale2) + shift2.
-  const dGate2 = tf.tidy(() => sumPerSample(tf.mul(perSample(dOut, shape), perSample(a.mlpOutput, shape)), shape));
+  const dGate2 = tf.tidy(() => sumPerSample(tf.mul(perSample(dOut, shape), perSample(activations.mlpOutput, shape)), shape));
   const dMlpOutput = tf.tidy(() => asRows(tf.mul(perSample(dOut, shape), mod.gate2), shape));
-  const activated = geluTanh(a.mlpHidden);
+  const activated = geluTanh(activations.mlpHidden);
   const dMlpOutW = matMul2d(activated, dMlpOutput, true, false);
   activated.dispose();
   const dMlpOutB = tf.sum(dMlpOutput, 0);
-  const dActivated = matMul2d(dMlpOutput, w.mlpOutW, false, true);
+  const dActivated = matMul2d(dMlpOutput, weights.mlpOutW, false, true);
   dMlpOutput.dispose();
-  const dMlpHidden = geluTanhBackward(dActivated, a.mlpHidden);
+  const dMlpHidden = geluTanhBackward(dActivated, activations.mlpHidden);
   dActivated.dispose();
-  const h2 = modulate(a.normalized2, mod.scalePlus2, mod.shift2, shape);
-  const [dH2, dMlpInW, dMlpInB] = linearBackward(dMlpHidden, h2, w.mlpInW);
+  const h2 = modulate(activations.normalized2, mod.scalePlus2, mod.shift2, shape);
+  const [dH2, dMlpInW, dMlpInB] = linearBackward(dMlpHidden, h2, weights.mlpInW);
   disposeAll(h2, dMlpHidden);
-  const dScale2 = tf.tidy(() => sumPerSample(tf.mul(dH2, a.normalized2), shape));
+  const dScale2 = tf.tidy(() => sumPerSample(tf.mul(dH2, activations.normalized2), shape));
   const dShift2 = sumPerSample(dH2, shape);
   const dNormalized2 = tf.tidy(() => asRows(tf.mul(perSample(dH2, shape), mod.scalePlus2), shape));
   dH2.dispose();
-  const dX1 = tf.tidy(() => tf.add(dOut, layerNormBackward(dNormalized2, a.normalized2, a.rstd2)) as tf.Tensor2D);
+  const dX1 = tf.tidy(() => tf.add(dOut, layerNormBackward(dNormalized2, activations.normalized2, activations.rstd2)) as tf.Tensor2D);
   dNormalized2.dispose();
 
   // Attention branch: x1 = x + gate1 * p, p = attn W_p + b_p.
-  const dGate1 = tf.tidy(() => sumPerSample(tf.mul(perSample(dX1, shape), perSample(a.projected, shape)), shape));
+  const dGate1 = tf.tidy(() => sumPerSample(tf.mul(perSample(dX1, shape), perSample(activations.projected, shape)), shape));
   const dProjected = tf.tidy(() => asRows(tf.mul(perSample(dX1, shape), mod.gate1), shape));
-  const [dAttended, dProjW, dProjB] = linearBackward(dProjected, a.attended, w.projW);
+  const [dAttended, dProjW, dProjB] = linearBackward(dProjected, activations.attended, weights.projW);
   dProjected.dispose();
   const dHeadsOut = rowsToHeads(dAttended, headLayout(shape), plainProductsOnly());
   dAttended.dispose();
-  const { dQueries, dKeysT, dValuesT } = attentionBackward(a.heads, dHeadsOut.plain, dHeadsOut.transposed);
+  const { dQueries, dKeysT, dValuesT } = attentionBackward(activations.heads, dHeadsOut.plain, dHeadsOut.transposed);
   disposeAll(...dHeadsOut.plain, ...(dHeadsOut.transposed ?? []));
   const dQkv = headsToQkvGradient(dQueries, dKeysT, dValuesT, rope, headLayout(shape), scale);
   disposeAll(...dQueries, ...dKeysT, ...dValuesT);
-  const h1 = modulate(a.normalized1, mod.scalePlus1, mod.shift1, shape);
-  const [dH1, dQkvW, dQkvB] = linearBackward(dQkv, h1, w.qkvW);
+  const h1 = modulate(activations.normalized1, mod.scalePlus1, mod.shift1, shape);
+  const [dH1, dQkvW, dQkvB] = linearBackward(dQkv, h1, weights.qkvW);
   disposeAll(h1, dQkv);
-  const dScale1 = tf.tidy(() => sumPerSample(tf.mul(dH1, a.normalized1), shape));
+  const dScale1 = tf.tidy(() => sumPerSample(tf.mul(dH1, activations.normalized1), shape));
   const dShift1 = sumPerSample(dH1, shape);
   const dNormalized1 = tf.tidy(() => asRows(tf.mul(perSample(dH1, shape), mod.scalePlus1), shape));
   dH1.dispose();
-  const dx = tf.tidy(() => tf.add(dX1, layerNormBackward(dNormalized1, a.normalized1, a.rstd1)) as tf.Tensor2D);
+  const dx = tf.tidy(() => tf.add(dX1, layerNormBackward(dNormalized1, activations.normalized1, activations.rstd1)) as tf.Tensor2D);
   disposeAll(dNormalized1, dX1, ...Object.values(mod));
 
   // Modulation: [shift1, scale1, gate1, shift2, scale2, gate2] = SiLU(c) W_a + b_a.
   const dModulation = tf.concat([dShift1, dScale1, dGate1, dShift2, dScale2, dGate2], 1) as tf.Tensor2D;
   disposeAll(dShift1, dScale1, dGate1, dShift2, dScale2, dGate2);
-  const [dSiluC, dAdaW, dAdaB] = linearBackward(dModulation, siluC, w.adaW);
+  const [dSiluC, dAdaW, dAdaB] = linearBackward(dModulation, siluC, weights.adaW);
   dModulation.dispose();
   return {
     dx,

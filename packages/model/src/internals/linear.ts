@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { linear2d } from './linear-op.js';
-import type { ParameterSlot } from './parameters.js';
+import { PARAMETER_SLOTS, type ParameterSlot } from './parameters.js';
 
 /**
  * An nn.Linear. The weight variable is stored [in, out] - the transpose of PyTorch's
@@ -28,7 +28,7 @@ export class Linear {
   }
 
   /** The two parameters in PyTorch state-dict order (weight, bias). */
-  slots(): ParameterSlot[] {
+  [PARAMETER_SLOTS](): ParameterSlot[] {
     return [
       { name: `${this.name}.weight`, variable: this.weight, torchShape: [this.outFeatures, this.inFeatures], transposed: true, fanIn: this.inFeatures, kind: 'weight' },
       { name: `${this.name}.bias`, variable: this.bias, torchShape: [this.outFeatures], transposed: false, fanIn: this.inFeatures, kind: 'bias' },

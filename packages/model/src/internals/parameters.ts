@@ -13,3 +13,14 @@ export interface ParameterSlot {
   fanIn: number;
   kind: 'weight' | 'bias';
 }
+
+/**
+ * Key of the model's method that lists its ParameterSlots. A symbol the package does not export,
+ * so the slots (with initialisation facts) stay internal; users see `namedVariables()`.
+ */
+export const PARAMETER_SLOTS: unique symbol = Symbol('dit.parameterSlots');
+
+/** Something that owns parameters: the model, a block, a Linear. */
+export interface HasParameterSlots {
+  [PARAMETER_SLOTS](): ParameterSlot[];
+}

@@ -12,6 +12,7 @@ export {
   type BackendChoice,
   type SelectBackendOptions,
 } from './backend.js';
+export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu-buffer-pool.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';

@@ -22,10 +22,13 @@ export {
   MemoryLimitError,
   WASM_HEAP_BYTES,
   WASM_HEAP_USABLE_FRACTION,
+  WEBGPU_POOL_FACTOR,
   type MemoryEstimate,
   type MemoryEstimateOptions,
   type BackendFitOptions,
 } from './memory.js';
+export { largestTensor, largestBatchWithin, type LargestTensor, type LargestTensorOptions } from './largest-tensor.js';
+export { deviceBufferLimits, setDeviceBufferLimits, type DeviceBufferLimits } from './internals/device-limits.js';
 export { WeightsError, type LoadReport, type LoadWeightsOptions, type SaveWeightsOptions, type ShapeMismatch, type StateDictTensor } from './weights.js';
 export { CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { forwardFlops, trainingStepFlops } from './flops.js';

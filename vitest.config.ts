@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const packages = ['core', 'model', 'flow', 'samplers', 'encoders', 'data', 'train', 'cli'];
+const packages = ['core', 'model', 'flow', 'samplers', 'encoders', 'data', 'pipeline', 'train', 'cli'];
 
 // Tests import the packages' TypeScript sources directly, so `pnpm test:unit` needs no build.
 export default defineConfig({

@@ -82,10 +82,25 @@ mods['@dit/core'].selectBackend().then((choice) => {
 });
 `,
   );
+  // WebGPU from a CommonJS consumer: Dawn ('webgpu') is an ES module, loaded by a dynamic import.
+  writeFileSync(
+    join(consumer, 'webgpu.cjs'),
+    `const tf = require('@tensorflow/tfjs-core');
+require('@dit/core').selectBackend({ force: 'webgpu' }).then(async (choice) => {
+  const g = tf.grad((x) => tf.sum(tf.square(x)))(tf.tensor([1, 2]));
+  if ((await g.data())[1] !== 4) throw new Error('webgpu gradient wrong');
+  console.log('webgpu ok (' + choice.adapter.description + ')');
+}, (error) => {
+  if (!/Dawn found no WebGPU adapter|is not installed|has no Dawn build/.test(error.message) || process.env.DIT_REQUIRE_WEBGPU === '1') throw error;
+  console.log('webgpu unavailable: ' + error.message.split('\\n').pop().trim());
+});
+`,
+  );
   if (names[0] !== '@dit/core') throw new Error('packages/core must sort first');
   const esm = run('node', ['esm.mjs'], consumer).trim();
   const cjs = run('node', ['cjs.cjs'], consumer).trim();
   log(`${esm}; ${cjs}`);
+  log(run('node', ['webgpu.cjs'], consumer).trim());
 
   // Types: an ESM consumer and a CommonJS consumer, both under NodeNext resolution.
   writeFileSync(

@@ -1,175 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-setup.js';
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { enableWasmThreads, withLogicalCores } from './wasm-threads.js';
+import { checkBackendWorks } from './backend-check.js';
+import { BACKEND_ORDER, type BackendAttempt, type BackendChoice, type BackendName, type SelectBackendOptions } from './backend-types.js';
+import { DEFAULT_CANDIDATES } from './backends/default-candidates.js';
+import { formatAdapter, type WebgpuAdapterReport } from './webgpu/adapter.js';
 
-/** The backends @dit can run on, fastest first. */
-export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
-
-/** Default preference order: native GPU, native CPU, WebAssembly (SIMD), plain JavaScript. */
-export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu'];
-
-/** One way of bringing a backend up: `probe` must not throw, `activate` may. */
-export interface BackendCandidate {
-  name: BackendName;
-  /** tfjs' own name for the registered backend. */
-  tfjsName: string;
-  /** Cheap check that the package and its native parts are present, without loading it. */
-  probe(): { available: boolean; reason?: string };
-  /**
-   * Loads the package, registers and selects the backend. `threadsRequested` is false when
-   * `threads` is only the default: a backend may then fall back to one thread.
-   */
-  activate(options: { threads: number; threadsRequested?: boolean }): Promise<void | { threads: number }>;
-}
-
-export interface BackendAttempt {
-  name: BackendName;
-  ok: boolean;
-  reason?: string;
-}
-
-export interface BackendChoice {
-  /** The backend in use. */
-  name: BackendName;
-  /** tfjs' name for it (`tf.getBackend()`). */
-  tfjsName: string;
-  /** Every candidate that was considered, in order, with why it was skipped. */
-  attempts: BackendAttempt[];
-  /** True when the choice came from `force` or `DIT_BACKEND`. */
-  forced: boolean;
-  /** wasm only: the threads its XNNPACK pool really runs (tfjs' `getThreadsCount()`). */
-  threads?: number;
-}
-
-export interface SelectBackendOptions {
-  /** Use exactly this backend (fails if it cannot load). Overrides `DIT_BACKEND`. */
-  force?: BackendName;
-  /** Preference order. Default {@link BACKEND_ORDER}. */
-  order?: readonly BackendName[];
-  /** Silence tfjs' own console advice (e.g. "install tfjs-node"). Default true. */
-  quiet?: boolean;
-  /** Receives one line describing the choice. Default: nothing is printed. */
-  log?: (line: string) => void;
-  /** Override the candidates (tests, exotic backends). */
-  candidates?: readonly BackendCandidate[];
-  /**
-   * wasm worker threads; 1 runs single-threaded. Default: `DIT_WASM_THREADS`, else
-   * {@link defaultWasmThreads} (2 on a machine with 2 or more cores).
-   * Threads must be chosen before the wasm backend first initialises in a process.
-   */
-  threads?: number;
-  /** Environment to read `DIT_BACKEND` and `DIT_WASM_THREADS` from. Default `process.env`. */
-  env?: Record<string, string | undefined>;
-}
-
-const requireHere = createRequire(import.meta.url);
-
-function packageDir(pkg: string): string | undefined {
-  try {
-    return dirname(requireHere.resolve(`${pkg}/package.json`));
-  } catch {
-    return undefined;
-  }
-}
-
-/** tfjs-node keeps its addon in lib/napi-v<N>/tfjs_binding.node, written by its install script. */
-function hasNativeBinding(dir: string): boolean {
-  const lib = join(dir, 'lib');
-  if (!existsSync(lib)) return false;
-  return readdirSync(lib).some((sub) => existsSync(join(lib, sub, 'tfjs_binding.node')));
-}
-
-function nativeCandidate(name: 'node-gpu' | 'node', pkg: string): BackendCandidate {
-  return {
-    name,
-    tfjsName: 'tensorflow',
-    probe() {
-      const dir = packageDir(pkg);
-      if (!dir) return { available: false, reason: `${pkg} is not installed` };
-      if (!hasNativeBinding(dir)) {
-        return {
-          available: false,
-          reason: `${pkg} is installed but its native library is missing (its install script did not run or could not download libtensorflow)`,
-        };
-      }
-      return { available: true };
-    },
-    async activate() {
-      await import(/* @vite-ignore */ pkg);
-      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but the 'tensorflow' backend did not initialise`);
-    },
-  };
-}
-
-function wasmDistDir(): string {
-  const dir = packageDir('@tensorflow/tfjs-backend-wasm');
-  if (!dir) throw new Error('@tensorflow/tfjs-backend-wasm is not installed');
-  return join(dir, 'dist') + '/';
-}
-
-/**
- * XNNPACK's pool threads are pthread workers that wait for work as long as the backend lives;
- * Emscripten keeps a running worker referenced, so a script would never exit by itself. They are
- * unreferenced here: the process ends when its own work does, and the workers with it.
- */
-function unrefPoolThreads(): void {
-  const pthread = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers: { unref?: () => void }[] } } }).wasm?.PThread;
-  for (const worker of pthread?.runningWorkers ?? []) worker.unref?.();
-}
-
-const wasmCandidate: BackendCandidate = {
-  name: 'wasm',
-  tfjsName: 'wasm',
-  probe() {
-    return packageDir('@tensorflow/tfjs-backend-wasm')
-      ? { available: true }
-      : { available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
-  },
-  async activate({ threads, threadsRequested = true }) {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(wasmDistDir());
-    let threaded = false;
-    if (threads > 1) {
-      try {
-        enableWasmThreads(packageDir('@tensorflow/tfjs-backend-wasm')!, threads, wasm.setThreadsCount);
-        threaded = true;
-      } catch (error) {
-        // Threads by default only: without the threaded build (or a writable temp folder)
-        // run single-threaded rather than fall back to the ~20x slower cpu backend.
-        if (threadsRequested) throw error;
-      }
-    }
-    const start = () => tf.setBackend('wasm');
-    if (!(await (threaded ? withLogicalCores(threads, start) : start()))) throw new Error('the wasm backend did not initialise');
-    const started = threaded ? wasm.getThreadsCount() : 1;
-    if (threaded) unrefPoolThreads();
-    if (threaded && started !== threads && threadsRequested) {
-      throw new Error(`wasm threads: ${threads} requested, tfjs started ${started} (threads: 1 or DIT_WASM_THREADS=1 runs single-threaded)`);
-    }
-    return { threads: started };
-  },
-};
-
-const cpuCandidate: BackendCandidate = {
-  name: 'cpu',
-  tfjsName: 'cpu',
-  probe: () => ({ available: true }),
-  async activate() {
-    if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
-  },
-};
-
-/** The built-in candidates, in {@link BACKEND_ORDER}. */
-export const DEFAULT_CANDIDATES: readonly BackendCandidate[] = [
-  nativeCandidate('node-gpu', '@tensorflow/tfjs-node-gpu'),
-  nativeCandidate('node', '@tensorflow/tfjs-node'),
-  wasmCandidate,
-  cpuCandidate,
-];
+export * from './backend-types.js';
+export { DEFAULT_CANDIDATES } from './backends/default-candidates.js';
 
 function parseBackendName(value: string, source: string): BackendName {
   const name = value.trim().toLowerCase();
@@ -188,9 +26,13 @@ export function defaultWasmThreads(): number {
 }
 
 /**
- * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, tfjs-node, wasm, cpu.
- * `force` (or the `DIT_BACKEND` environment variable) selects one backend and fails loudly if it
- * cannot load. A native package that is installed without its native library is skipped quietly.
+ * Picks and activates the fastest tfjs backend present: tfjs-node-gpu, WebGPU on a hardware
+ * adapter, tfjs-node, wasm, cpu. `force` (or the `DIT_BACKEND` environment variable) selects one
+ * backend and fails loudly if it cannot load; a forced webgpu also accepts a software adapter
+ * (lavapipe, SwiftShader). A native package that is installed without its native library is
+ * skipped quietly.
+ * A backend is chosen only after it ran a matMul and a gradient correctly ({@link checkBackendWorks});
+ * one that loads but fails is skipped, with the error in `attempts`.
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const env = options.env ?? process.env;
@@ -217,13 +59,22 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      const started = await candidate.activate({ threads, threadsRequested });
-      attempts.push({ name, ok: true });
-      const choice: BackendChoice = { name, tfjsName: candidate.tfjsName, attempts, forced: Boolean(forcedName), ...(started ? { threads: started.threads } : {}) };
+      const started = await candidate.activate({ threads, threadsRequested, forced: Boolean(forcedName) });
+      await checkBackendWorks();
+      attempts.push({ name, ok: true, ...(started?.adapter ? { adapter: started.adapter } : {}) });
+      const choice: BackendChoice = {
+        name,
+        tfjsName: candidate.tfjsName,
+        attempts,
+        forced: Boolean(forcedName),
+        ...(started?.threads !== undefined ? { threads: started.threads } : {}),
+        ...(started?.adapter ? { adapter: started.adapter } : {}),
+      };
       options.log?.(describeBackendChoice(choice));
       return choice;
     } catch (error) {
-      attempts.push({ name, ok: false, reason: (error as Error).message });
+      const adapter = (error as { adapter?: WebgpuAdapterReport }).adapter;
+      attempts.push({ name, ok: false, reason: (error as Error).message, ...(adapter ? { adapter } : {}) });
     }
   }
   const detail = attempts.map((a) => `  ${a.name}: ${a.reason}`).join('\n');
@@ -239,5 +90,6 @@ export function describeBackendChoice(choice: BackendChoice): string {
   const skipped = choice.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
   const how = choice.forced ? ' (forced)' : '';
   const threads = choice.threads === undefined ? '' : ` (${choice.threads} thread${choice.threads === 1 ? '' : 's'})`;
-  return `tfjs backend: ${choice.name}${threads}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+  const adapter = choice.adapter ? ` on ${formatAdapter(choice.adapter)}` : '';
+  return `tfjs backend: ${choice.name}${threads}${adapter}${how}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
 }

@@ -11,8 +11,14 @@ export {
   type BackendAttempt,
   type BackendChoice,
   type SelectBackendOptions,
+  type BackendActivation,
 } from './backend.js';
-export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu-buffer-pool.js';
+export { formatAdapter, formatBytes, WEBGPU_LIMIT_NAMES, type WebgpuAdapterReport, type WebgpuLimits } from './webgpu/adapter.js';
+export { activeWebgpuAdapter, findWebgpuAdapter } from './webgpu/candidate.js';
+export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
+export { checkBackendWorks } from './backend-check.js';
+export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
+export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';

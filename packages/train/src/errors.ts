@@ -9,8 +9,12 @@ export class NonFiniteError extends Error {
       step: number;
       loss: number;
       gradNorm: number;
-      /** Checkpoint holding the last good state, from which training can resume. */
-      checkpoint: string;
+      /**
+       * Checkpoint to resume from: the state before the failed step, or, when the weights
+       * themselves hold NaN or Inf (no checkpoint is written then), the newest earlier one; null
+       * when there is none.
+       */
+      checkpoint: string | null;
     },
   ) {
     super(message);

@@ -29,6 +29,18 @@ export { computeGradients, type ComputeGradientsOptions, type ComputedGradients 
 export { saveCheckpoint, checkpointName, CheckpointWriteError, type SaveCheckpointOptions } from './checkpoint/save.js';
 export { restoreCheckpoint, readCheckpointState, CheckpointMismatchError, type RestoreCheckpointOptions } from './checkpoint/load.js';
 export { listCheckpoints, latestCheckpoint, type CheckpointInfo } from './checkpoint/list.js';
+export { scanCheckpoints, type ScannedCheckpoint } from './checkpoint/scan.js';
+export { inspectCheckpoint, verifyCheckpointDigests, CheckpointDamage } from './checkpoint/integrity.js';
+export {
+  DamagedCheckpointError,
+  describeDamagedCheckpoints,
+  API_RESUME_ADVICE,
+  type DamagedCheckpoint,
+  type GoodCheckpoint,
+  type ResumeAdvice,
+} from './checkpoint/damaged-error.js';
+export { DAMAGED_CHECKPOINTS_DIR } from './resume-checkpoint.js';
+export { existingRunFiles, RUN_FILES } from './run-folder.js';
 export { applyRetention, removeStaleTemporaries, RETENTION_DEFAULTS, type RetentionOptions } from './checkpoint/retention.js';
 export {
   CHECKPOINT_FILES,
@@ -39,6 +51,7 @@ export {
   type TrainPosition,
   type CheckpointReason,
   type CheckpointConfig,
+  type CheckpointFileDigest,
 } from './checkpoint/state.js';
 export { CsvLog, CSV_LOG_HEADER, type CsvLogRow, type OpenCsvLogOptions } from './logs/csv-log.js';
 export { JsonlLog, lossByTimestepBin, type StepRecord, type EventRecord, type JsonlRecord } from './logs/jsonl-log.js';

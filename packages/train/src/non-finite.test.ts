@@ -43,7 +43,7 @@ describe('non-finite loss', () => {
     });
     const error = (await attempt.catch((e: unknown) => e)) as NonFiniteError;
     expect(error).toBeInstanceOf(NonFiniteError);
-    expect(error.message).toMatch(/^non-finite loss \(NaN\) at step \d+ \(epoch 0, batch \d\) in phase 'mse-flip'; saved the last good state to .*checkpoints/);
+    expect(error.message).toMatch(/^non-finite loss \(NaN\) at step \d+ \(epoch 0, batch \d\) in phase 'mse-flip'; saved the state before this step \(its weights are finite\) to .*checkpoints/);
     const state = await readCheckpointState(error.details.checkpoint);
     expect(state.reason).toBe('non-finite');
     expect(state.position.globalStep).toBe(error.details.step - 1);

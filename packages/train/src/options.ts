@@ -37,14 +37,29 @@ export interface TrainOptions extends TrainCallbacks {
   /** Also keep checkpoints of epochs that are multiples of this, for good. Default none. */
   keepEvery?: number;
   /**
-   * false: start a new run (refused when outputDir already has checkpoints). true: continue from
-   * the latest checkpoint in outputDir (or start when there is none). A path: continue from it.
+   * false: start a new run (refused when outputDir already holds a run's files, see `startOver`).
+   * true: continue from the latest checkpoint in outputDir (start at step 0 when it has none); a
+   * damaged latest checkpoint stops the run with DamagedCheckpointError unless `resumeFallback`.
+   * A string: continue from that checkpoint (a path, or a folder name in outputDir/checkpoints).
    * Default false.
    */
   resume?: boolean | string;
+  /**
+   * With resume: true, continue from the newest good checkpoint when newer ones are damaged
+   * (they are moved to outputDir/checkpoints-damaged/, not deleted). Default false: stop and say so.
+   */
+  resumeFallback?: boolean;
+  /**
+   * With resume: false and an outputDir holding a run's files (checkpoints, logs, final/, samples/):
+   * move them into outputDir/previous-<time>/ and start a new run. Default false: refuse.
+   */
+  startOver?: boolean;
   /** Sample images during training. Default false (no autoencoder given). */
   validation?: ValidationOptions | false;
-  /** On a NaN/Inf loss or gradient: 'stop' after saving the last good state, or 'skip' the update. Default 'stop'. */
+  /**
+   * On a NaN/Inf loss or gradient: 'stop' after checkpointing the state before the step (when its
+   * weights are finite; a checkpoint never holds NaN or Inf weights), or 'skip' the update. Default 'stop'.
+   */
   nonFinite?: 'stop' | 'skip';
   /** With 'skip', stop anyway after this many skipped steps. Default 25. */
   maxSkippedSteps?: number;
@@ -65,6 +80,8 @@ export const TRAIN_DEFAULTS = {
   checkpointEvery: 10,
   keepLast: 3,
   resume: false,
+  resumeFallback: false,
+  startOver: false,
   nonFinite: 'stop',
   maxSkippedSteps: 25,
   progress: true,
@@ -72,7 +89,7 @@ export const TRAIN_DEFAULTS = {
 } as const;
 
 export type ResolvedTrainOptions = TrainOptions &
-  Required<Pick<TrainOptions, 'seed' | 'batchSize' | 'checkpointEvery' | 'keepLast' | 'resume' | 'nonFinite' | 'maxSkippedSteps' | 'progress' | 'timestepBins' | 'logger'>> & {
+  Required<Pick<TrainOptions, 'seed' | 'batchSize' | 'checkpointEvery' | 'keepLast' | 'resume' | 'resumeFallback' | 'startOver' | 'nonFinite' | 'maxSkippedSteps' | 'progress' | 'timestepBins' | 'logger'>> & {
     maxGradNorm: number | null;
   };
 
@@ -93,6 +110,11 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (training.maxGradNorm !== null && !(training.maxGradNorm > 0 && Number.isFinite(training.maxGradNorm))) throw new Error(`maxGradNorm must be a finite number > 0 or null, got ${training.maxGradNorm}`);
   if (training.nonFinite !== 'stop' && training.nonFinite !== 'skip') throw new Error(`nonFinite must be 'stop' or 'skip', got ${JSON.stringify(training.nonFinite)}`);
   if (typeof training.resume !== 'boolean' && typeof training.resume !== 'string') throw new Error(`resume must be true, false or a checkpoint path`);
+  for (const field of ['resumeFallback', 'startOver'] as const) {
+    training[field] ??= TRAIN_DEFAULTS[field];
+    if (typeof training[field] !== 'boolean') throw new Error(`${field} must be true or false, got ${JSON.stringify(training[field])}`);
+  }
+  if (training.startOver && training.resume !== false) throw new Error('startOver starts a new run: it cannot go with resume');
   if (training.validation) {
     if (!training.validation.autoencoder) throw new Error('validation.autoencoder is required to decode samples');
     const every = training.validation.every;

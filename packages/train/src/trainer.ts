@@ -4,6 +4,9 @@ import { Rng } from '@dit/core';
 import { LatentNormalization } from '@dit/flow';
 import { latestCheckpoint } from './checkpoint/list.js';
 import { restoreCheckpoint } from './checkpoint/load.js';
+import { resumeCheckpoint } from './resume-checkpoint.js';
+import { existingRunFiles, moveRunAside, refuseNewRun } from './run-folder.js';
+import { describeNonFinite, nonFiniteTensorNames } from './checkpoint/finite.js';
 import { applyRetention, removeStaleTemporaries } from './checkpoint/retention.js';
 import { saveCheckpoint } from './checkpoint/save.js';
 import type { CheckpointReason, TrainPosition } from './checkpoint/state.js';
@@ -81,19 +84,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   try {
     // --- resume ---
-    const existing = await latestCheckpoint(dirs.checkpoints);
-    if (training.resume === false && existing) {
-      throw new Error(`${training.outputDir} already holds checkpoints (latest ${existing.path}); pass resume: true to continue that run, or use another outputDir`);
+    const runFiles = await existingRunFiles(training.outputDir);
+    if (training.resume === false && runFiles.length > 0) {
+      if (!training.startOver) throw new Error(refuseNewRun(training.outputDir, runFiles, (await latestCheckpoint(dirs.checkpoints))?.path));
+      logger.warn(`starting over: the previous run's files (${runFiles.join(', ')}) are now in ${await moveRunAside(training.outputDir, runFiles)}`);
     }
-    const resumeFrom = typeof training.resume === 'string' ? training.resume : training.resume ? existing?.path : undefined;
-    if (resumeFrom) {
-      const restored = await restoreCheckpoint({ path: resumeFrom, model, optimizer, createEma: (decay) => new Ema(variables, { decay }) });
-      const { state } = restored;
-      ema = restored.ema;
+    const resumed =
+      training.resume === false
+        ? null
+        : await resumeCheckpoint({
+            outputDir: training.outputDir,
+            checkpointsDir: dirs.checkpoints,
+            resume: training.resume,
+            fallback: training.resumeFallback,
+            logger,
+            restore: (path) => restoreCheckpoint({ path, model, optimizer, createEma: (decay) => new Ema(variables, { decay }) }),
+          });
+    if (resumed) {
+      const { state } = resumed;
+      ema = resumed.ema;
       position = { ...state.position };
       counters = { ...state.counters };
       for (const [name, rng] of Object.entries(rngs)) if (state.rng[name]) rng.setState(state.rng[name]);
-      lastCheckpoint = resumeFrom;
+      lastCheckpoint = resumed.path;
       savedAtStep = position.globalStep;
       const changed = Object.keys(trainingConfig).filter((key) => JSON.stringify(trainingConfig[key]) !== JSON.stringify(state.config.training[key]));
       if (changed.length > 0) {
@@ -105,20 +118,42 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         logger.warn(`the checkpoint was in phase '${position.phaseName}'; epoch ${position.epoch} is in phase '${schedule[index].name}' of this schedule`);
       }
       position.phaseName = schedule[index]?.name ?? 'done';
-      logger.info(`resuming from ${resumeFrom}: phase '${position.phaseName}', epoch ${position.epoch}, batch ${position.batch}, step ${position.globalStep}`);
-    } else if (training.resume === true) {
-      logger.info(`no checkpoint in ${dirs.checkpoints}; starting a new run`);
+      logger.info(`resuming from ${resumed.path}: phase '${position.phaseName}', epoch ${position.epoch}, batch ${position.batch}, step ${position.globalStep}`);
+    } else if (training.resume !== false) {
+      logger.info(`no checkpoint in ${dirs.checkpoints} yet; starting at step 0${runFiles.length > 0 ? ' (log rows of the attempt that made no checkpoint are replaced)' : ''}`);
     }
+    // A resume keeps log rows up to its checkpoint (step 0 when there was none); only a new run starts new logs.
+    const logsFrom = training.resume === false ? undefined : position.globalStep;
 
-    const csv = await CsvLog.open({ path: join(training.outputDir, 'log.csv'), resumeStep: resumeFrom ? position.globalStep : undefined });
-    const jsonl = await JsonlLog.open({ path: join(training.outputDir, 'log.jsonl'), resumeStep: resumeFrom ? position.globalStep : undefined });
+    const csv = await CsvLog.open({ path: join(training.outputDir, 'log.csv'), resumeStep: logsFrom });
+    const jsonl = await JsonlLog.open({ path: join(training.outputDir, 'log.jsonl'), resumeStep: logsFrom });
     const totalSteps = plans.reduce((sum, plan) => sum + plan.stepsPerEpoch * phaseLength(plan.phase), 0);
     const progress = training.progress ? new TrainProgress({ totalSteps }) : null;
     progressLine = progress;
     const startTime = performance.now();
 
+    // A checkpoint never holds NaN or Inf weights: it could not be called a good state.
+    const brokenWeights = (): string | null => {
+      const variablesByName = model.namedVariables().map(({ name, variable }) => [name, variable] as const);
+      const bad = nonFiniteTensorNames(variablesByName);
+      if (bad.length > 0) return `the weights themselves hold ${describeNonFinite(bad, variablesByName.length, 'the model')}`;
+      const badEma = ema ? nonFiniteTensorNames(ema.weights) : [];
+      return badEma.length > 0 ? `the EMA weights hold ${describeNonFinite(badEma, ema!.weights.size, 'the EMA')}` : null;
+    };
+    const newestGoodAdvice = (): string =>
+      lastCheckpoint
+        ? `the newest checkpoint, ${lastCheckpoint} (step ${savedAtStep}), has finite weights: resume from it with resume: '${lastCheckpoint}' and a lower learning rate`
+        : 'there is no earlier checkpoint: start again with a lower learning rate';
+
     const save = async (reason: CheckpointReason): Promise<string> => {
       progress?.break();
+      const broken = brokenWeights();
+      if (broken) {
+        throw new NonFiniteError(
+          `${broken} after step ${position.globalStep} (phase '${position.phaseName}', epoch ${position.epoch}), so no ${reason} checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`,
+          { phase: position.phaseName, epoch: position.epoch, step: position.globalStep, loss: Number.NaN, gradNorm: Number.NaN, checkpoint: lastCheckpoint },
+        );
+      }
       const { name, path } = await saveCheckpoint({
         dir: dirs.checkpoints,
         model,
@@ -196,12 +231,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             counters.skippedSteps += 1;
             if (training.nonFinite === 'stop' || counters.skippedSteps > training.maxSkippedSteps) {
               const why = training.nonFinite === 'stop' ? '' : ` (more than maxSkippedSteps ${training.maxSkippedSteps} skipped)`;
-              const path = await save('non-finite');
               const what = Number.isFinite(record.loss) ? `gradient (norm ${record.gradNorm})` : `loss (${record.loss})`;
+              const failed = `non-finite ${what} at step ${record.step} (epoch ${epoch}, batch ${position.batch}) in phase '${phase.name}'${why}`;
+              const details = { phase: phase.name, epoch, step: record.step, loss: record.loss, gradNorm: record.gradNorm };
+              const broken = brokenWeights();
+              if (broken) {
+                throw new NonFiniteError(`${failed}; ${broken}: an earlier update broke them, so no checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`, {
+                  ...details,
+                  checkpoint: lastCheckpoint,
+                });
+              }
+              const path = await save('non-finite');
               throw new NonFiniteError(
-                `non-finite ${what} at step ${record.step} (epoch ${epoch}, batch ${position.batch}) in phase '${phase.name}'${why}; ` +
-                  `saved the last good state to ${path}; resume with resume: true (the batch is drawn again with new noise), or lower the learning rate`,
-                { phase: phase.name, epoch, step: record.step, loss: record.loss, gradNorm: record.gradNorm, checkpoint: path },
+                `${failed}; saved the state before this step (its weights are finite) to ${path}; resume with resume: true (the batch is drawn again with new noise), or lower the learning rate`,
+                { ...details, checkpoint: path },
               );
             }
             logger.warn(`step ${record.step}: non-finite loss or gradient, update skipped (${counters.skippedSteps} so far)`);

@@ -2,7 +2,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { selectBackend, type BackendChoice } from '@dit/core';
+import {
+  explainNoAdapter,
+  findWebgpuAdapter,
+  formatAdapter,
+  formatBytes,
+  selectBackend,
+  webgpuDriverReport,
+  WEBGPU_LIMIT_NAMES,
+  type BackendChoice,
+  type WebgpuAdapterReport,
+  type WebgpuDriverReport,
+} from '@dit/core';
 
 const requireHere = createRequire(import.meta.url);
 
@@ -12,7 +23,29 @@ export interface DoctorReport {
   packages: Record<string, string | null>;
   backend: BackendChoice;
   cuda: { libcudart11: string | null; libcudnn8: string | null; nvidiaSmi: string | null };
+  webgpu: DoctorWebgpu;
   advice: string[];
+}
+
+/** The WebGPU adapter (also when another backend was chosen), or why there is none, and the drivers underneath. */
+export interface DoctorWebgpu {
+  adapter: WebgpuAdapterReport | null;
+  /** Why no adapter could be used (packages missing, Dawn found none, ...). */
+  error?: string;
+  drivers: WebgpuDriverReport;
+}
+
+/** The adapter selectBackend saw, or a fresh look when it never tried webgpu (node-gpu came first). */
+async function webgpuSection(backend: BackendChoice): Promise<DoctorWebgpu> {
+  const drivers = webgpuDriverReport();
+  const attempt = backend.attempts.find((a) => a.name === 'webgpu');
+  if (attempt?.adapter) return { adapter: attempt.adapter, drivers };
+  if (attempt) return { adapter: null, error: attempt.reason, drivers };
+  try {
+    return { adapter: await findWebgpuAdapter(), drivers };
+  } catch (error) {
+    return { adapter: null, error: (error as Error).message, drivers };
+  }
 }
 
 function packageVersion(name: string): string | null {
@@ -63,10 +96,10 @@ function nvidiaSmi(): string | null {
   }
 }
 
-/** What `dit doctor` reports: versions, the backend chosen and why, and whether CUDA 11 / cuDNN 8 are visible. */
+/** What `dit doctor` reports: versions, the backend chosen and why, whether CUDA 11 / cuDNN 8 are visible, and the WebGPU adapter or why there is none. */
 export async function doctor(): Promise<DoctorReport> {
   const packages: Record<string, string | null> = {};
-  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
     packages[name] = packageVersion(name);
   }
   const backend = await selectBackend();
@@ -87,7 +120,40 @@ export async function doctor(): Promise<DoctorReport> {
     }
     if (backend.name === 'cpu') advice.push('Running on the plain JavaScript backend: @tensorflow/tfjs-backend-wasm is much faster.');
   }
-  return { node: process.version, platform: `${process.platform}-${process.arch}`, packages, backend, cuda, advice };
+  const webgpu = await webgpuSection(backend);
+  if (backend.name !== 'webgpu' && backend.name !== 'node-gpu') {
+    if (webgpu.adapter?.software) {
+      advice.push(
+        `WebGPU finds only a software adapter (${webgpu.adapter.description || webgpu.adapter.vendor}): it runs on the CPU, so it is used only when forced (DIT_BACKEND=webgpu, for tests). For a GPU: ${webgpu.drivers.problems.length ? webgpu.drivers.problems.join(' ') : webgpu.drivers.requirements}`,
+      );
+    } else if (!webgpu.adapter && webgpu.error) {
+      advice.push(`WebGPU is unavailable: ${webgpu.error.includes('Dawn found no WebGPU adapter') ? webgpu.error : `${webgpu.error}. ${explainNoAdapter(webgpu.drivers)}`}`);
+    }
+  }
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, packages, backend, cuda, webgpu, advice };
+}
+
+function formatWebgpu(webgpu: DoctorWebgpu): string[] {
+  const lines = [`WebGPU adapter: ${webgpu.adapter ? formatAdapter(webgpu.adapter) : `none (${webgpu.error ?? 'not tried'})`}`];
+  if (webgpu.adapter) {
+    const limits = webgpu.adapter.limits;
+    const bytes = new Set(['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize']);
+    lines.push(`  limits: ${WEBGPU_LIMIT_NAMES.map((n) => `${n} ${bytes.has(n) ? formatBytes(limits[n]) : limits[n]}`).join(', ')}`);
+    lines.push(`  features: ${webgpu.adapter.features.join(', ') || 'none of shader-f16, subgroups, timestamp-query'}`);
+  }
+  const drivers = webgpu.drivers;
+  if (drivers.vulkanLoader !== undefined) {
+    lines.push(`Vulkan loader: ${drivers.vulkanLoader ?? 'not found (libvulkan.so.1)'}`);
+    lines.push(`Vulkan drivers (${drivers.icdSource}):${drivers.icds!.length ? '' : ' none'}`);
+    for (const icd of drivers.icds!) {
+      const detail = [icd.apiVersion && `Vulkan ${icd.apiVersion}`, icd.mesaVersion && `Mesa ${icd.mesaVersion}`, icd.error && `manifest ${icd.error}`].filter(Boolean).join(', ');
+      lines.push(`  ${icd.path} -> ${icd.libraryFound ?? `${icd.library || '?'} (not found)`}${detail ? ` (${detail})` : ''}`);
+    }
+    lines.push(`GPU device nodes: ${drivers.gpuDeviceNodes!.join(', ') || 'none'}${drivers.nvidiaDriver ? `; NVIDIA kernel driver ${drivers.nvidiaDriver}` : ''}`);
+  } else {
+    lines.push(`WebGPU needs: ${drivers.requirements}`);
+  }
+  return lines;
 }
 
 export function formatDoctorReport(report: DoctorReport): string {
@@ -98,6 +164,7 @@ export function formatDoctorReport(report: DoctorReport): string {
   lines.push(`CUDA runtime 11: ${report.cuda.libcudart11 ?? 'not found'}`);
   lines.push(`cuDNN 8: ${report.cuda.libcudnn8 ?? 'not found'}`);
   lines.push(`GPU (nvidia-smi): ${report.cuda.nvidiaSmi ?? 'none'}`);
+  lines.push(...formatWebgpu(report.webgpu));
   for (const line of report.advice) lines.push(`advice: ${line}`);
   return lines.join('\n');
 }

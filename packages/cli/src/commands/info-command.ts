@@ -64,6 +64,7 @@ function formatRun(info: RunInfo): string[] {
     ...(info.final ? [`final model: ${configLine(info.final.config)}; ${count(info.final.parameters)} parameters`] : ['final model: none yet']),
     `checkpoints (${info.checkpoints.length}):`,
     ...info.checkpoints.map((c) => `  ${c.name}  step ${c.step}, epoch ${c.epoch}, phase '${c.phase}' (${c.reason})`),
+    ...(info.damaged.length ? [`damaged checkpoints (${info.damaged.length}):`, ...info.damaged.map((d) => `  ${d.name}  ${d.problem}`)] : []),
   ];
 }
 

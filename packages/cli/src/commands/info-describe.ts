@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openSafetensors } from '@dit/core';
 import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings } from '@dit/data';
 import { configFromJson, countParameters, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
-import { CHECKPOINT_FILES, listCheckpoints, readCheckpointState, type TrainPosition } from '@dit/train';
+import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, type TrainPosition } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { trainedLatentNorm, type LatentNormValues } from './sample-model.js';
 
@@ -71,6 +71,8 @@ export interface RunInfo {
   path: string;
   final: ModelInfo | null;
   checkpoints: { name: string; reason: string; step: number; epoch: number; phase: string }[];
+  /** Checkpoint folders that fail the structural checks (no tensor data read), with the reason. */
+  damaged: { name: string; problem: string }[];
   /** Rows of log.csv (steps logged). */
   loggedSteps: number;
 }
@@ -166,16 +168,14 @@ async function describeCache(path: string): Promise<CacheInfo> {
 
 async function describeRun(path: string): Promise<RunInfo> {
   const final = existsSync(join(path, 'final', WEIGHTS_FILE)) ? await describeModel(join(path, 'final')) : null;
-  const checkpoints = (await listCheckpoints(join(path, 'checkpoints'))).map(({ name, state }) => ({
-    name,
-    reason: state.reason,
-    step: state.position.globalStep,
-    epoch: state.position.epoch,
-    phase: state.position.phaseName,
-  }));
+  const scanned = await scanCheckpoints(join(path, 'checkpoints'));
+  const checkpoints = scanned.flatMap(({ name, state }) =>
+    state ? [{ name, reason: state.reason, step: state.position.globalStep, epoch: state.position.epoch, phase: state.position.phaseName }] : [],
+  );
+  const damaged = scanned.flatMap(({ name, problem }) => (problem ? [{ name, problem }] : []));
   const log = join(path, 'log.csv');
   const loggedSteps = existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((line) => line.trim() !== '').length - 1 : 0;
-  return { kind: 'run', path, final, checkpoints, loggedSteps: Math.max(0, loggedSteps) };
+  return { kind: 'run', path, final, checkpoints, damaged, loggedSteps: Math.max(0, loggedSteps) };
 }
 
 /** What `path` is (safetensors file, model folder, training checkpoint, cache or run folder) and what it holds. */

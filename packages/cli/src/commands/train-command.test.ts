@@ -42,6 +42,13 @@ describe('dit train / info', () => {
     expect(out.join('\n')).toContain(`model in ${join(run, 'final')}`);
     expect(out.join('\n')).toContain('--vae pixel:8');
     expect(existsSync(join(run, 'final', 'model.safetensors'))).toBe(true);
+    // run.json: what a tool outside this process needs to continue or sample the run.
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))).toEqual({
+      cache: cache(),
+      resume: resumeCommandLine([...trainArgs(run), '--validate-every', '1', '--validate-steps', '2']),
+      vae: 'pixel:8',
+      textEncoder: 'random:tiny:0',
+    });
     const schedule = JSON.parse(readFileSync(join(run, 'schedule.json'), 'utf8'));
     expect(schedule.map((p: { epochs: number[] }) => p.epochs)).toEqual([[0, 0], [1, 1], [2, 2]]);
     expect(schedule[0].lr).toMatchObject({ start: 1e-3, end: 5e-4 });
@@ -81,6 +88,32 @@ describe('dit train / info', () => {
     expect(rows.map((row) => Number(row.split(',')[1]))).toEqual(rows.map((_, i) => i + 1));
     // Exact resume: the same losses as the uninterrupted run above (validation draws no training randomness).
     expect(rows).toEqual(logRows(join(dir, 'run')));
+  });
+
+  it('--resume stops at a damaged checkpoint with the commands that continue; --resume-fallback continues', async () => {
+    const run = join(dir, 'damaged');
+    await cp(join(dir, 'run'), run, { recursive: true });
+    await rm(join(run, 'final'), { recursive: true });
+    const [previous, newest] = readdirSync(join(run, 'checkpoints')).sort().slice(-2);
+    await writeFile(join(run, 'checkpoints', newest, 'state.json'), '{"format": "dit-train-checkpoint", "vers');
+    const stopped = capture();
+    expect(await runCli([...trainArgs(run), '--resume'], stopped.io)).toBe(EXIT.failure);
+    const message = stopped.err.join('\n');
+    expect(message).toContain(`error: cannot resume: checkpoint ${newest} is damaged:\n  ${newest}: state.json is not valid JSON`);
+    expect(message).toContain(`continue from it with ${resumeCommandLine(trainArgs(run))} ${previous}, or add --resume-fallback (${resumeCommandLine(trainArgs(run))} --resume-fallback)`);
+    expect(message).not.toMatch(/starting/);
+    const info = capture();
+    expect(await runCli(['info', run], info.io)).toBe(EXIT.ok);
+    expect(info.out.join('\n')).toMatch(new RegExp(`damaged checkpoints \\(1\\):\\n  ${newest}  state\\.json is not valid JSON`));
+
+    const fallback = capture();
+    expect(await runCli([...trainArgs(run), '--resume', '--resume-fallback'], fallback.io)).toBe(EXIT.ok);
+    expect(fallback.err.join('\n')).toMatch(new RegExp(`warning: checkpoint ${newest} is damaged \\(state\\.json is not valid JSON.*\\); moved to .*checkpoints-damaged`));
+    expect(logRows(run)).toEqual(logRows(join(dir, 'run')));
+
+    const fresh = capture();
+    expect(await runCli(trainArgs(run), fresh.io)).toBe(EXIT.usage);
+    expect(fresh.err.join('\n')).toMatch(/already holds checkpoints .*add --resume to continue that run, --start-over to move its files into .*previous-<time>\/ and start a new one/);
   });
 
   it('info describes a model folder, checkpoint, cache, run and safetensors file', async () => {

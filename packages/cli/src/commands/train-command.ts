@@ -1,14 +1,28 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
-import { latestCheckpoint, parseByteSize, stopOnSignals, train, type OptimizerKind, type ValidationOptions } from '@dit/train';
+import {
+  DamagedCheckpointError,
+  describeDamagedCheckpoints,
+  existingRunFiles,
+  latestCheckpoint,
+  parseByteSize,
+  stopOnSignals,
+  train,
+  type OptimizerKind,
+  type ResumeAdvice,
+  type ValidationOptions,
+} from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
+
+/** `<out>/run.json`: the cache folder and the command lines that continue and sample the run. */
+export const RUN_FILE = 'run.json';
 
 /** `dit train`'s options as commander (or a --config file) gives them. */
 export interface TrainCommandOptions {
@@ -24,8 +38,12 @@ export interface TrainCommandOptions {
   microBatch?: number;
   memoryBudget?: string;
   checkpointing?: boolean;
-  /** true: the latest checkpoint in --out; a path: that checkpoint. */
+  /** true: the latest checkpoint in --out; a string: that checkpoint (a path, or a name in --out/checkpoints). */
   resume?: boolean | string;
+  /** With --resume: go back past damaged checkpoints to the newest good one. */
+  resumeFallback?: boolean;
+  /** Move an earlier run's files in --out aside and start a new run. */
+  startOver?: boolean;
   seed: number;
   optimizer: string;
   validateEvery?: number;
@@ -51,12 +69,13 @@ function shellQuote(arg: string): string {
 
 /**
  * The command line that continues a run: the one given, with any `--resume [checkpoint]`
- * replaced by a plain `--resume` (the latest checkpoint in --out).
+ * replaced by a plain `--resume` (the latest checkpoint in --out), without --resume-fallback
+ * and --start-over.
  */
 export function resumeCommandLine(argv: readonly string[]): string {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--resume=')) continue;
+    if (argv[i].startsWith('--resume=') || argv[i] === '--resume-fallback' || argv[i] === '--start-over') continue;
     if (argv[i] === '--resume') {
       if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) i++;
       continue;
@@ -64,6 +83,15 @@ export function resumeCommandLine(argv: readonly string[]): string {
     args.push(argv[i]);
   }
   return ['dit', ...args, '--resume'].map(shellQuote).join(' ');
+}
+
+/** "--resume <name>" and "--resume-fallback", as whole command lines. */
+function cliResumeAdvice(argv: readonly string[]): ResumeAdvice {
+  const line = resumeCommandLine(argv);
+  return {
+    resumeFrom: (checkpoint) => `${line} ${shellQuote(checkpoint.name)}`,
+    fallback: `--resume-fallback (${line} --resume-fallback)`,
+  };
 }
 
 async function openManifest(cacheDir: string): Promise<Manifest> {
@@ -119,9 +147,13 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
     }
   }
   if (flags.microBatch !== undefined && flags.microBatch > flags.batchSize) throw new CliError(`--micro-batch ${flags.microBatch} must not exceed --batch-size ${flags.batchSize}`, EXIT.usage);
-  const existing = await latestCheckpoint(join(flags.out, 'checkpoints'));
-  if (!flags.resume && existing) {
-    throw new CliError(`${flags.out} already holds checkpoints (latest ${existing.path}); add --resume to continue that run, or choose another --out`, EXIT.usage);
+  if (flags.startOver && flags.resume) throw new CliError('--start-over starts a new run: it cannot go with --resume', EXIT.usage);
+  if (flags.resumeFallback && flags.resume !== true) throw new CliError('--resume-fallback goes with a plain --resume (the newest checkpoint)', EXIT.usage);
+  const runFiles = await existingRunFiles(flags.out);
+  if (!flags.resume && !flags.startOver && runFiles.length > 0) {
+    const existing = await latestCheckpoint(join(flags.out, 'checkpoints'));
+    const what = existing ? `checkpoints (latest ${existing.path})` : `a run's files (${runFiles.join(', ')})`;
+    throw new CliError(`${flags.out} already holds ${what}; add --resume to continue that run, --start-over to move its files into ${join(flags.out, 'previous-<time>')}/ and start a new one, or choose another --out`, EXIT.usage);
   }
 
   const dataset = await CachedDataset.open({ cacheDir: flags.cache, inMemory: flags.inMemory ?? false });
@@ -133,27 +165,48 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
     autoencoder = validation?.autoencoder;
     model = new SingleStreamDiTV2({ ...config, seed: flags.seed, gradientCheckpointing: flags.checkpointing ?? false });
     io.err(`model: ${model.parameterCount().toLocaleString('en-US')} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
-    await writeJsonAtomic(join(flags.out, 'schedule.json'), schedule);
     const logger: Logger = { info: (line) => io.err(line), warn: (line) => io.err(`warning: ${line}`) };
-    const result = await train({
-      model,
-      dataset,
-      schedule,
-      outputDir: flags.out,
-      seed: flags.seed,
-      batchSize: flags.batchSize,
-      microBatch: flags.microBatch,
-      memoryBudget: flags.memoryBudget,
-      gradientCheckpointing: flags.checkpointing,
-      optimizer: { kind: flags.optimizer as OptimizerKind },
-      checkpointEvery: flags.checkpointEvery,
-      keepLast: flags.keepLast,
-      resume: flags.resume ?? false,
-      validation: validation ?? false,
-      signal: stop.signal,
-      logger,
-      progress: flags.progress,
-    });
+    let scheduleWritten = false;
+    let result: Awaited<ReturnType<typeof train>>;
+    try {
+      result = await train({
+        model,
+        dataset,
+        schedule,
+        outputDir: flags.out,
+        seed: flags.seed,
+        batchSize: flags.batchSize,
+        microBatch: flags.microBatch,
+        memoryBudget: flags.memoryBudget,
+        gradientCheckpointing: flags.checkpointing,
+        optimizer: { kind: flags.optimizer as OptimizerKind },
+        checkpointEvery: flags.checkpointEvery,
+        keepLast: flags.keepLast,
+        resume: flags.resume ?? false,
+        resumeFallback: flags.resumeFallback ?? false,
+        startOver: flags.startOver ?? false,
+        // Written once the run folder is known to be this run's (after the resume checks).
+        onPhase: async () => {
+          if (scheduleWritten) return;
+          await writeJsonAtomic(join(flags.out, 'schedule.json'), schedule);
+          // What tools outside this process need to continue the run (examples/pytorch-accelerate reads it).
+          await writeJsonAtomic(join(flags.out, RUN_FILE), {
+            cache: resolve(flags.cache),
+            resume: resumeCommandLine(argv),
+            vae: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder),
+            textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder),
+          });
+          scheduleWritten = true;
+        },
+        validation: validation ?? false,
+        signal: stop.signal,
+        logger,
+        progress: flags.progress,
+      });
+    } catch (error) {
+      if (error instanceof DamagedCheckpointError) throw new CliError(describeDamagedCheckpoints(error.checkpointsDir, error.damaged, error.newestGood, cliResumeAdvice(argv)));
+      throw error;
+    }
     if (result.status === 'interrupted') {
       io.out(`stopped at step ${result.position.globalStep} (phase '${result.position.phaseName}', epoch ${result.position.epoch}); checkpoint ${result.checkpoint}`);
       io.out(`resume with: ${resumeCommandLine(argv)}`);

@@ -6,6 +6,7 @@ import type { SingleStreamDiTV2 } from '@dit/model';
 import type { Ema } from '../ema.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { listCheckpoints } from './list.js';
+import { checkpointDigests, expectedCheckpointFiles } from './integrity.js';
 import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainState } from './state.js';
 import { toTorchLayout } from './torch-layout.js';
 
@@ -26,8 +27,8 @@ export interface SaveCheckpointOptions {
   model: SingleStreamDiTV2;
   optimizer: Optimizer;
   ema: Ema | null;
-  /** The state without the parts this function fills in (format, time, optimiser and EMA metadata). */
-  state: Omit<TrainState, 'format' | 'version' | 'savedAt' | 'optimizer' | 'ema'>;
+  /** The state without the parts this function fills in (format, time, optimiser and EMA metadata, file digests). */
+  state: Omit<TrainState, 'format' | 'version' | 'savedAt' | 'optimizer' | 'ema' | 'files'>;
 }
 
 /** Folder name of a checkpoint: sortable by step, readable by epoch. */
@@ -39,7 +40,8 @@ export function checkpointName(state: Pick<TrainState, 'position' | 'completedEp
 /**
  * Writes a checkpoint folder: model.safetensors + config.json (PyTorch names, loadable by the
  * original and by `SingleStreamDiTV2.fromPretrained`), ema.safetensors (same names, when there is
- * an EMA), optimizer.safetensors and state.json. Everything goes to a temporary sibling folder
+ * an EMA), optimizer.safetensors and state.json (with the size and sha256 of each other file).
+ * Everything goes to a temporary sibling folder
  * first and is renamed into place at the end, so a crash or a full disk never leaves a
  * half-written checkpoint, and never touches the previous one.
  */
@@ -70,6 +72,8 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<{ 
       ...options.state,
       optimizer: optimizerState.meta,
       ema: emaMeta,
+      // Read back as written, so a resume can tell a file whose bytes changed since.
+      files: await checkpointDigests(temp, expectedCheckpointFiles({ ema: emaMeta })),
     };
     await writeJsonAtomic(join(temp, CHECKPOINT_FILES.state), state);
     if (existsSync(path)) {

@@ -53,6 +53,16 @@ export interface TrainState {
   ema: EmaMeta | null;
   counters: { skippedSteps: number; imagesSeen: number; trainSeconds: number };
   config: CheckpointConfig;
+  /**
+   * Size and sha256 of each other file of the checkpoint as written, checked before a resume
+   * (absent in checkpoints of earlier versions, whose files are checked by structure only).
+   */
+  files?: Record<string, CheckpointFileDigest>;
+}
+
+export interface CheckpointFileDigest {
+  bytes: number;
+  sha256: string;
 }
 
 /** The run's configuration, recorded so a resume can check it is continuing the same run. */

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeAdapter, formatAdapter, type WebgpuAdapterReport } from './adapter.js';
+import { loadDawn, probeWebgpuPackages } from './dawn.js';
+import { explainNoAdapter, webgpuDriverReport } from './driver-report.js';
+import type { GpuAdapterLike, GpuDeviceLike } from './gpu-types.js';
+
+/** A candidate skipped for a reason that comes with an adapter report (a software adapter, unforced). */
+export class WebgpuAdapterRejected extends Error {
+  constructor(
+    message: string,
+    readonly adapter: WebgpuAdapterReport,
+  ) {
+    super(message);
+    this.name = 'WebgpuAdapterRejected';
+  }
+}
+
+interface WebgpuBackendModule {
+  WebGPUBackend: new (device: GpuDeviceLike, adapterInfo?: unknown) => tf.KernelBackend;
+}
+
+/** The device and report of the WebGPU backend this process registered, once activated. */
+let active: { report: WebgpuAdapterReport; device: GpuDeviceLike } | undefined;
+
+/** The adapter the `webgpu` backend runs on in this process, or undefined before it is activated. */
+export function activeWebgpuAdapter(): WebgpuAdapterReport | undefined {
+  return active?.report;
+}
+
+interface RequestAdapterResult {
+  adapter: GpuAdapterLike;
+  report: WebgpuAdapterReport;
+}
+
+/**
+ * Loads Dawn and asks for the high-performance adapter. Throws, with the driver-level reason a
+ * user can act on (no Vulkan loader, no driver, Mesa too old, ...), when there is none.
+ */
+async function requestWebgpuAdapter(env: Record<string, string | undefined> = process.env): Promise<RequestAdapterResult> {
+  const packages = probeWebgpuPackages();
+  if (!packages.available) throw new Error(packages.reason);
+  const gpu = await loadDawn(env);
+  const flags = (env.DIT_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error(`Dawn found no WebGPU adapter: ${explainNoAdapter(webgpuDriverReport(env))}`);
+  return { adapter, report: describeAdapter(adapter, flags) };
+}
+
+/**
+ * The adapter WebGPU would run on here, without starting a backend (`dit doctor` shows it even
+ * when another backend is chosen). Throws with the reason when there is none.
+ */
+export async function findWebgpuAdapter(env: Record<string, string | undefined> = process.env): Promise<WebgpuAdapterReport> {
+  if (active) return active.report;
+  return (await requestWebgpuAdapter(env)).report;
+}
+
+/** Optional features tfjs or @dit kernels use when the adapter has them. */
+const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
+/** Limits raised from the WebGPU defaults to what the adapter allows (tfjs asks for the same ones). */
+const RAISED_LIMITS = [
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxStorageBuffersPerShaderStage',
+];
+
+/**
+ * Brings tfjs' WebGPU backend up on Dawn. A software adapter (lavapipe, SwiftShader) is refused
+ * unless `allowSoftware` (the backend was forced): it is correct but far slower than wasm.
+ * Activating twice in a process reuses the first device.
+ */
+export async function activateWebgpu(options: { allowSoftware: boolean; env?: Record<string, string | undefined> }): Promise<WebgpuAdapterReport> {
+  if (active && tf.engine().registryFactory.webgpu) {
+    if (active.report.software && !options.allowSoftware) throw new WebgpuAdapterRejected(softwareReason(active.report), active.report);
+    if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
+    return active.report;
+  }
+  const { adapter, report } = await requestWebgpuAdapter(options.env);
+  if (report.software && !options.allowSoftware) throw new WebgpuAdapterRejected(softwareReason(report), report);
+  const { WebGPUBackend } = (await import(/* @vite-ignore */ '@tensorflow/tfjs-backend-webgpu')) as unknown as WebgpuBackendModule;
+  const device = await adapter.requestDevice({
+    requiredFeatures: WANTED_FEATURES.filter((f) => adapter.features.has(f)),
+    requiredLimits: Object.fromEntries(RAISED_LIMITS.filter((name) => adapter.limits[name] !== undefined).map((name) => [name, adapter.limits[name]])),
+  });
+  void device.lost.then((info) => {
+    if (info.reason !== 'destroyed') process.stderr.write(`WebGPU device lost (${info.reason}): ${info.message}\n`);
+  });
+  // Importing the package registers tfjs' own 'webgpu' factory, which would ask Dawn for an
+  // adapter of its choosing; this one runs on the adapter checked above.
+  if (tf.engine().registryFactory.webgpu) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 1);
+  if (!(await tf.setBackend('webgpu'))) {
+    tf.removeBackend('webgpu');
+    device.destroy();
+    throw new Error(`the webgpu backend did not initialise on ${formatAdapter(report)}`);
+  }
+  active = { report, device };
+  return report;
+}
+
+function softwareReason(report: WebgpuAdapterReport): string {
+  return `only a software adapter, ${formatAdapter(report)}: used when forced (DIT_BACKEND=webgpu)`;
+}

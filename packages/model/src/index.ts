@@ -23,6 +23,7 @@ export {
   WASM_HEAP_BYTES,
   WASM_HEAP_USABLE_FRACTION,
   WEBGPU_POOL_FACTOR,
+  WEBGPU_OPTIMIZER_TEMPORARIES,
   type MemoryEstimate,
   type MemoryEstimateOptions,
   type BackendFitOptions,

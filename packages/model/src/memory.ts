@@ -4,7 +4,7 @@ import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention-op.js
 import { deviceBufferLimits, largestBufferBytes, type DeviceBufferLimits } from './internals/device-limits.js';
 import { PLAIN_PRODUCT_BACKENDS } from './internals/products.js';
 import { largestBatchWithin, largestTensor, type LargestTensor } from './largest-tensor.js';
-import { countParameters } from './state-dict.js';
+import { countParameters, stateDictShapes } from './state-dict.js';
 
 const FLOAT_BYTES = 4;
 
@@ -65,7 +65,7 @@ export interface MemoryEstimate {
   /**
    * Bytes the backend holds at the peak: `totalBytes`, except on WebGPU, where tfjs-webgpu keeps
    * every freed buffer for reuse by exact size and the pool grows past the tensors alive (see
-   * {@link WEBGPU_POOL_FACTOR}).
+   * {@link WEBGPU_POOL_FACTOR} and {@link WEBGPU_OPTIMIZER_TEMPORARIES}).
    */
   deviceBytes: number;
   /** Parameters, optimiser states and inputs: alive through the whole step. */
@@ -78,14 +78,23 @@ export interface MemoryEstimate {
 
 /**
  * tfjs-webgpu's BufferManager never frees a buffer: a released one waits in a pool keyed by its
- * exact byte size and usage until a tensor of that very size asks again. Over a training step
- * the pool therefore holds, for every size, the most buffers of that size ever alive at once;
- * the transient bytes of a step (everything but parameters, optimiser states and inputs) grow
- * by this factor. MEASURED, not assumed (bench/webgpu-memory.mjs, lavapipe, tfjs 4.22; the
- * peak of `numBytesAllocatedInGPU` over three AdamW steps against tf.profile's peak tensor bytes):
- * see docs/performance.md for the table. The largest ratio measured is used.
+ * exact byte size and usage until a tensor of that very size asks again, so over a step the pool
+ * holds, for every size, the most buffers of that size ever alive at once. The transient bytes
+ * of a forward + backward pass (everything but parameters, optimiser states and inputs) grow by
+ * this factor on WebGPU. MEASURED (bench/webgpu-memory.mjs on lavapipe, tfjs 4.22: the pool's
+ * allocated bytes over AdamW steps against this estimate, six configurations from hidden 64 to
+ * 512, with and without checkpointing: 1.29 to 2.02); the largest is used. docs/performance.md
+ * has the table.
  */
-export const WEBGPU_POOL_FACTOR = 1.8;
+export const WEBGPU_POOL_FACTOR = 2.02;
+
+/**
+ * Parameter-shaped temporaries of one AdamW update (train/src/optim/adamw.ts computes 14 per
+ * parameter). tfjs-webgpu returns a disposed tensor's buffer to the pool only at its next queue
+ * submission (every 15 kernels), so the pool keeps about this many buffers of every distinct
+ * parameter size: measured 9.7 to 13.9 times the sum of the distinct sizes (same runs as above).
+ */
+export const WEBGPU_OPTIMIZER_TEMPORARIES = 14;
 
 /**
  * Estimates the peak memory of this implementation for a config and input size. tfjs counts a
@@ -138,11 +147,22 @@ export function estimateMemory(config: Partial<DiTConfig>, options: MemoryEstima
     inputBytes,
     activationBytes,
     totalBytes,
-    deviceBytes: backend === 'webgpu' ? persistentBytes + WEBGPU_POOL_FACTOR * (totalBytes - persistentBytes) : totalBytes,
+    deviceBytes: backend === 'webgpu' ? webgpuDeviceBytes(full, { totalBytes, persistentBytes, optimizer: optimizerStates > 0 }) : totalBytes,
     persistentBytes,
     largestTensor: largestTensor(full, { batch, height, width, backend, limits }),
     sequenceLength: tokens,
   };
+}
+
+/**
+ * What tfjs-webgpu allocates for a step: the persistent tensors, the transient ones times the
+ * pool factor, and, with an optimiser, its update's temporaries for every distinct parameter size.
+ */
+function webgpuDeviceBytes(config: DiTConfig, step: { totalBytes: number; persistentBytes: number; optimizer: boolean }): number {
+  const pooled = step.persistentBytes + WEBGPU_POOL_FACTOR * (step.totalBytes - step.persistentBytes);
+  if (!step.optimizer) return pooled;
+  const distinctSizes = new Set(stateDictShapes(config).map(({ shape }) => FLOAT_BYTES * shape.reduce((a, b) => a * b, 1)));
+  return pooled + WEBGPU_OPTIMIZER_TEMPORARIES * [...distinctSizes].reduce((a, b) => a + b, 0);
 }
 
 /** Floats of the score maps one attention step holds: one head's [N, N] on wasm and cpu, a chunk of heads elsewhere (attention-op.ts). */

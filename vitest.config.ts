@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+import { webgpuProject } from './tests/setup/webgpu-project.js';
 
 const packages = ['core', 'model', 'flow', 'samplers', 'encoders', 'data', 'pipeline', 'train', 'cli'];
 
@@ -11,8 +12,6 @@ export default defineConfig({
     ),
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    setupFiles: ['tests/setup/backend.ts'],
     // Two test workers already use both cores: wasm runs single-threaded in them and in the
     // processes they start (the threaded path has its own test, packages/core/src/wasm-threads.test.ts).
     env: { DIT_WASM_THREADS: process.env.DIT_WASM_THREADS ?? '1' },
@@ -20,5 +19,17 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+          setupFiles: ['tests/setup/backend.ts'],
+        },
+      },
+      // The PyTorch-parity tests again on WebGPU: `pnpm test` (DIT_TEST_WEBGPU=1) adds this project.
+      ...(process.env.DIT_TEST_WEBGPU === '1' ? [webgpuProject()] : []),
+    ],
   },
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the whole vitest suite once and ends with one plain summary line:
+// Runs the whole vitest suite once (the unit project, and the webgpu project) and ends with one plain summary line:
 // "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 const dir = mkdtempSync(join(tmpdir(), 'dit-tests-'));
 const report = join(dir, 'report.json');
 const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
-const run = spawnSync('pnpm', ['exec', ...args], { stdio: 'inherit' });
+// DIT_TEST_WEBGPU=1 adds the webgpu project: the parity tests again on WebGPU (skipped, with the
+// reason, where there is no adapter; failed instead with DIT_REQUIRE_WEBGPU=1, as in CI).
+const run = spawnSync('pnpm', ['exec', ...args], { stdio: 'inherit', env: { ...process.env, DIT_TEST_WEBGPU: process.env.DIT_TEST_WEBGPU ?? '1' } });
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 import { join } from 'node:path';
 import type { DiTConfig } from '@dit/model';
 import { scaleNamed, type ScaleName } from './scales.js';
@@ -102,7 +103,7 @@ export type ResolvedFlowersOptions = Required<Omit<FlowersOptions, 'cache' | 'va
 
 /** Fills the defaults and checks every field, naming the one at fault. */
 export function resolveFlowersOptions(options: FlowersOptions): ResolvedFlowersOptions {
-  const flowers = { ...FLOWERS_DEFAULTS, log: (line: string) => console.log(line), ...options } as ResolvedFlowersOptions;
+  const flowers = withDefaults({ ...FLOWERS_DEFAULTS, log: (line: string) => console.log(line) }, options) as ResolvedFlowersOptions;
   if (typeof flowers.dataset !== 'string' || flowers.dataset === '') throw new Error('dataset: give the folder of N.png + N.txt pairs (--dataset)');
   scaleNamed(flowers.scale);
   const oneOf = (field: keyof FlowersOptions, allowed: readonly string[]) => {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CacheStatistics } from '@dit/data';
 import { parseFlowersArgs, resolvePathsFrom } from '../src/cli-args.js';
-import { resolveFlowersOptions } from '../src/options.js';
+import { FLOWERS_DEFAULTS, resolveFlowersOptions } from '../src/options.js';
 import { flowersSchedule } from '../src/schedule.js';
 
 describe('flowers-three-phase options', () => {
@@ -21,6 +21,13 @@ describe('flowers-three-phase options', () => {
     const here = fileURLToPath(new URL('..', import.meta.url));
     const resolved = resolvePathsFrom({ dataset: 'data/flowers', cache: '/abs/cache', vae: 'KBlueLeaf/EQ-SDXL-VAE', textEncoder: 'src' }, here);
     expect(resolved).toEqual({ dataset: join(here, 'data/flowers'), out: join(here, 'runs/flowers'), cache: '/abs/cache', vae: 'KBlueLeaf/EQ-SDXL-VAE', textEncoder: join(here, 'src') });
+  });
+
+  it('options given as undefined take their defaults, as missing ones do', () => {
+    const unset = Object.fromEntries(Object.keys(FLOWERS_DEFAULTS).map((key) => [key, undefined]));
+    const { log, ...resolved } = resolveFlowersOptions({ dataset: 'd', ...unset, log: undefined });
+    expect(resolved).toEqual({ ...FLOWERS_DEFAULTS, dataset: 'd', cache: 'runs/flowers/cache' });
+    expect(typeof log).toBe('function');
   });
 
   it('names the field at fault', () => {

@@ -1,3 +1,4 @@
+import { definedOnly, withDefaults } from '@dit/core';
 import { basename, join } from 'node:path';
 import { generateImages, writeSampleGrid, type GeneratedImage } from '@dit/cli';
 import { EXAMPLE_DEFAULTS, ORIGINAL_PROMPT, type GenerateSettings } from './settings.js';
@@ -14,8 +15,8 @@ export interface GenerateResult {
  * beside it. Without prompts or entries it draws the original's carnation prompt.
  */
 export async function generate(settings: Partial<GenerateSettings> = {}): Promise<GenerateResult> {
-  const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<GenerateSettings>;
-  const options = { ...EXAMPLE_DEFAULTS, ...given };
+  const given = definedOnly(settings);
+  const options = withDefaults(EXAMPLE_DEFAULTS, given);
   // An entry brings its own size and autoencoder unless they are asked for explicitly.
   const entryMode = (options.entries?.length ?? 0) > 0 && !options.prompts?.length;
   const prompts = options.prompts?.length || entryMode ? options.prompts : [ORIGINAL_PROMPT];

@@ -135,11 +135,11 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .command('check-cache')
     .description('decode cache entries back to PNGs to see that the cache is sound')
     .argument('<entries...>', 'cache entry files (.safetensors)')
-    .option('--vae <id>', "the autoencoder the cache was made with, or 'pixel[:factor]'", 'KBlueLeaf/EQ-SDXL-VAE')
+    .option('--vae <id>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]' (default: the one each entry was made with)")
     .option('--out <dir>', 'folder for the PNGs (default: beside each entry)')
     .option('--std <n>', 'also round-trip through this latent std', number('std'))
     .option('--offset <n>', 'also round-trip through this latent offset', number('offset'))
-    .action(async (entries: string[], options: { vae: string; out?: string; std?: number; offset?: number }) =>
+    .action(async (entries: string[], options: { vae?: string; out?: string; std?: number; offset?: number }) =>
       checkCacheCommand(entries, options, io.out),
     );
 

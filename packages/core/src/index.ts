@@ -14,13 +14,17 @@ export {
   type BackendActivation,
 } from './backend.js';
 export { formatAdapter, formatBytes, WEBGPU_LIMIT_NAMES, type WebgpuAdapterReport, type WebgpuLimits } from './webgpu/adapter.js';
-export { activeWebgpuAdapter, findWebgpuAdapter } from './webgpu/candidate.js';
+export { activeWebgpuAdapter, findWebgpuAdapter, webgpuErrors } from './webgpu/candidate.js';
 export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
 export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
 export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
+export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
+export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
+export { findSharedLibrary } from './backends/shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
 export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';

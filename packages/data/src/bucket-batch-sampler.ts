@@ -1,4 +1,4 @@
-import { Rng } from '@dit/core';
+import { Rng, withDefaults } from '@dit/core';
 import { compareNatural } from './internals/natural-sort.js';
 
 /** One batch to load: dataset indices from a single bucket. */
@@ -54,7 +54,7 @@ export class BucketBatchSampler {
   private cached: { epoch: number; batches: SampledBatch[] } | null = null;
 
   constructor(options: BucketBatchSamplerOptions) {
-    const samplerOptions = { ...BUCKET_BATCH_SAMPLER_DEFAULTS, ...options };
+    const samplerOptions = withDefaults(BUCKET_BATCH_SAMPLER_DEFAULTS, options);
     if (!Number.isInteger(samplerOptions.batchSize) || samplerOptions.batchSize < 1) throw new Error(`BucketBatchSampler: batchSize must be a positive integer, got ${samplerOptions.batchSize}`);
     this.batchSize = samplerOptions.batchSize;
     this.dropLast = samplerOptions.dropLast;

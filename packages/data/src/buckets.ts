@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 /** A training resolution in pixels. */
 export interface Bucket {
   readonly width: number;
@@ -103,7 +104,7 @@ export const GENERATE_BUCKETS_DEFAULTS = {
  * `alignment`. Returned narrowest first, without duplicates.
  */
 export function generateBuckets(options: GenerateBucketsOptions = {}): Bucket[] {
-  const { targetArea, alignment, minAspect, maxAspect } = { ...GENERATE_BUCKETS_DEFAULTS, ...options };
+  const { targetArea, alignment, minAspect, maxAspect } = withDefaults(GENERATE_BUCKETS_DEFAULTS, options);
   if (!(targetArea > 0)) throw new Error(`generateBuckets: targetArea must be positive, got ${targetArea}`);
   if (!Number.isInteger(alignment) || alignment <= 0) throw new Error(`generateBuckets: alignment must be a positive integer, got ${alignment}`);
   if (!(minAspect > 0 && minAspect <= maxAspect)) {

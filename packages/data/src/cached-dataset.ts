@@ -1,4 +1,4 @@
-import { Rng } from '@dit/core';
+import { Rng, withDefaults } from '@dit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
@@ -79,7 +79,7 @@ export class CachedDataset {
   }
 
   static async open(options: CachedDatasetOptions): Promise<CachedDataset> {
-    const datasetOptions = { ...CACHED_DATASET_DEFAULTS, ...options };
+    const datasetOptions = withDefaults(CACHED_DATASET_DEFAULTS, options);
     if (!(datasetOptions.textDropout >= 0 && datasetOptions.textDropout <= 1)) throw new Error(`CachedDataset: textDropout must be in [0, 1], got ${datasetOptions.textDropout}`);
     const manifest = await readManifest(datasetOptions.cacheDir);
     if (manifest.entries.length === 0) throw new Error(`${datasetOptions.cacheDir}: the cache has no entries`);

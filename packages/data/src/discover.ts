@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { compareNatural } from './internals/natural-sort.js';
@@ -32,7 +33,7 @@ export const DISCOVER_PAIRS_DEFAULTS = {
  * skipped) in natural order, each with its same-stem caption file.
  */
 export async function discoverPairs(options: DiscoverPairsOptions): Promise<SourcePair[]> {
-  const { datasetDir, imageExtensions, captionExtensions } = { ...DISCOVER_PAIRS_DEFAULTS, ...options };
+  const { datasetDir, imageExtensions, captionExtensions } = withDefaults(DISCOVER_PAIRS_DEFAULTS, options);
   let names: string[];
   try {
     if (!(await stat(datasetDir)).isDirectory()) throw new Error('not a folder');

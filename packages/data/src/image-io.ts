@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 import sharp, { type Metadata } from 'sharp';
 
 /** 8-bit RGB pixels, row-major `[H, W, 3]`. */
@@ -30,7 +31,7 @@ export const DECODE_IMAGE_DEFAULTS = { alpha: 'drop', autoOrient: true, name: 'i
 
 /** Decodes PNG, JPEG or WebP bytes (any bit depth, grey, palette or CMYK) to 8-bit sRGB. */
 export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RgbImage> {
-  const { alpha, autoOrient, name } = { ...DECODE_IMAGE_DEFAULTS, ...options };
+  const { alpha, autoOrient, name } = withDefaults(DECODE_IMAGE_DEFAULTS, options);
   let pipeline = sharp(bytes);
   if (autoOrient) pipeline = pipeline.autoOrient();
   pipeline = alpha === 'drop' ? pipeline.removeAlpha() : pipeline.flatten({ background: alpha === 'white' ? '#ffffff' : '#000000' });
@@ -48,7 +49,7 @@ export async function imageSize(
   bytes: Uint8Array,
   options: Pick<DecodeImageOptions, 'autoOrient' | 'name'> = {},
 ): Promise<{ width: number; height: number }> {
-  const { autoOrient, name } = { ...DECODE_IMAGE_DEFAULTS, ...options };
+  const { autoOrient, name } = withDefaults(DECODE_IMAGE_DEFAULTS, options);
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes).metadata();

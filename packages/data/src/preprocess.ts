@@ -1,4 +1,4 @@
-import { Progress } from '@dit/core';
+import { Progress, withDefaults } from '@dit/core';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -94,7 +94,7 @@ const MANIFEST_EVERY_MS = 30_000;
  * are only borrowed: the caller may dispose them as soon as this resolves.
  */
 export async function preprocess(options: PreprocessOptions): Promise<PreprocessResult> {
-  const preprocessing = { ...PREPROCESS_DEFAULTS, ...options };
+  const preprocessing = withDefaults(PREPROCESS_DEFAULTS, options);
   const startedAt = new Date();
   if (!Number.isInteger(preprocessing.batchSize) || preprocessing.batchSize < 1) throw new Error(`preprocess: batchSize must be a positive integer, got ${preprocessing.batchSize}`);
   if (preprocessing.resize !== 'stretch' && preprocessing.resize !== 'crop') throw new Error(`preprocess: resize must be 'stretch' or 'crop', got '${preprocessing.resize}'`);

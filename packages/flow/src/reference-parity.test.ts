@@ -23,20 +23,21 @@ function get(name: string): tf.Tensor {
 }
 
 /** Max abs error divided by max(1, max |expected|). */
-function scaledMaxError(actual: tf.Tensor, expected: tf.Tensor): number {
+async function scaledMaxError(actual: tf.Tensor, expected: tf.Tensor): Promise<number> {
   expect(actual.shape).toEqual(expected.shape);
-  const error = tf.tidy(() => actual.sub(expected).abs().max().div(expected.abs().max().maximum(1)).dataSync()[0]);
-  actual.dispose();
-  return error;
+  const error = tf.tidy(() => actual.sub(expected).abs().max().div(expected.abs().max().maximum(1)));
+  const [value] = await error.data();
+  tf.dispose([actual, error]);
+  return value;
 }
 
 describe('path functions match the PyTorch reference', () => {
-  it('interpolate, velocityTarget, predictClean, predictNoise', () => {
+  it('interpolate, velocityTarget, predictClean, predictNoise', async () => {
     const [x0, x1, t, v] = ['x0', 'x1', 't', 'velocity'].map((k) => get(`input.${k}`));
-    expect(scaledMaxError(interpolate(x0, x1, t), get('expected.xt'))).toBeLessThan(tolerance);
-    expect(scaledMaxError(velocityTarget(x0, x1), get('expected.target'))).toBeLessThan(tolerance);
-    expect(scaledMaxError(predictClean(get('expected.xt'), t, v), get('expected.clean'))).toBeLessThan(tolerance);
-    expect(scaledMaxError(predictNoise(get('expected.xt'), t, v), get('expected.noise'))).toBeLessThan(tolerance);
+    expect(await scaledMaxError(interpolate(x0, x1, t), get('expected.xt'))).toBeLessThan(tolerance);
+    expect(await scaledMaxError(velocityTarget(x0, x1), get('expected.target'))).toBeLessThan(tolerance);
+    expect(await scaledMaxError(predictClean(get('expected.xt'), t, v), get('expected.clean'))).toBeLessThan(tolerance);
+    expect(await scaledMaxError(predictNoise(get('expected.xt'), t, v), get('expected.noise'))).toBeLessThan(tolerance);
   });
 });
 
@@ -49,16 +50,16 @@ describe('losses match F.mse_loss, F.l1_loss, F.huber_loss', () => {
   ];
   const reductions: LossReduction[] = ['mean', 'sum', 'none', 'per-sample'];
   for (const { name, kind, delta } of cases) {
-    it(`${name}: every reduction, with and without per-sample weights`, () => {
+    it(`${name}: every reduction, with and without per-sample weights`, async () => {
       const prediction = get('input.velocity');
       const target = get('expected.target');
       for (const reduction of reductions) {
         const plain = flowLoss({ kind, prediction, target, delta, reduction });
-        expect(scaledMaxError(plain, get(`expected.${name}.${reduction}`)), `${name} ${reduction}`).toBeLessThan(tolerance);
+        expect(await scaledMaxError(plain, get(`expected.${name}.${reduction}`)), `${name} ${reduction}`).toBeLessThan(tolerance);
       }
       for (const reduction of ['mean', 'sum', 'per-sample'] as const) {
         const weighted = flowLoss({ kind, prediction, target, delta, reduction, weight: get('input.weight') });
-        expect(scaledMaxError(weighted, get(`expected.${name}.weighted.${reduction}`)), `${name} weighted ${reduction}`).toBeLessThan(tolerance);
+        expect(await scaledMaxError(weighted, get(`expected.${name}.weighted.${reduction}`)), `${name} weighted ${reduction}`).toBeLessThan(tolerance);
       }
     });
   }

@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { blockBackward, blockForward, headsFromTensors, headTensors, type BlockActivations, type BlockShape, type BlockWeights } from './internals/block-math.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { fastBlock } from './internals/block/fast-block.js';
+import type { BlockWeights } from './internals/block/types.js';
 import { Linear } from './internals/linear.js';
 import { PARAMETER_SLOTS, type ParameterSlot } from './internals/parameters.js';
 import type { RopeTables } from './rope.js';
@@ -15,29 +16,15 @@ export interface BlockContext {
   checkpointing: boolean;
 }
 
-/** The activations saved as tensors, in this order, followed by the per-head attention operands. */
-const ACTIVATION_KEYS = [
-  'modulation', 'normalized1', 'rstd1', 'attended', 'projected', 'normalized2', 'rstd2', 'mlpHidden', 'mlpOutput',
-] as const satisfies readonly Exclude<keyof BlockActivations, 'heads'>[];
-
-function packActivations(activations: BlockActivations): tf.Tensor[] {
-  return [...ACTIVATION_KEYS.map((key) => activations[key] as tf.Tensor), ...headTensors(activations.heads)];
-}
-
-function unpackActivations(tensors: tf.Tensor[], groups: number): BlockActivations {
-  const named = Object.fromEntries(ACTIVATION_KEYS.map((key, i) => [key, tensors[i]]));
-  return { ...named, heads: headsFromTensors(tensors.slice(ACTIVATION_KEYS.length), groups) } as unknown as BlockActivations;
-}
-
-const WEIGHT_KEYS = [
-  'qkvW', 'qkvB', 'projW', 'projB', 'mlpInW', 'mlpInB', 'mlpOutW', 'mlpOutB', 'adaW', 'adaB',
-] as const satisfies readonly (keyof BlockWeights)[];
-
 /**
  * One adaLN-Zero transformer block (SPEC section 2, step 4). Tokens travel as 2-D [B * N, D]
- * rows so every Linear is one plain 2-D product. The block is a single tfjs op with a
- * hand-written backward pass (internals/block-math.ts), which also makes gradient
- * checkpointing a matter of what the op saves.
+ * rows so every Linear is one plain 2-D product.
+ *
+ * To read what the block computes, read `referenceBlock` (reference-block.ts): the same maths
+ * in plain autograd ops, top to bottom as the SPEC writes it. `apply` runs the fast path
+ * (internals/block/): one tfjs op with a hand-written backward pass, fused layout kernels on
+ * wasm/cpu and per-backend replaceable steps (internals/block/kernels.ts), which tests hold to the
+ * reference forward and backward (reference-block.test.ts).
  */
 export class DiTBlock {
   readonly qkv: Linear;
@@ -65,50 +52,16 @@ export class DiTBlock {
     return [this.qkv, this.proj, this.mlpIn, this.mlpOut, this.adaLN].flatMap((layer) => layer[PARAMETER_SLOTS]());
   }
 
+  /** The weights as the block maths take them ([in, out]). */
+  weights(): BlockWeights {
+    const pair = (layer: Linear) => [layer.weight as tf.Tensor2D, layer.bias as tf.Tensor1D] as const;
+    const [[adaW, adaB], [qkvW, qkvB], [projW, projB], [mlpInW, mlpInB], [mlpOutW, mlpOutB]] = [this.adaLN, this.qkv, this.proj, this.mlpIn, this.mlpOut].map(pair);
+    return { adaW, adaB, qkvW, qkvB, projW, projB, mlpInW, mlpInB, mlpOutW, mlpOutB };
+  }
+
   /** x [B * N, D] and SiLU(c) [B, D] -> [B * N, D]. Differentiable (tf.grads, tf.variableGrads). */
   apply(x: tf.Tensor2D, siluC: tf.Tensor2D, context: BlockContext): tf.Tensor2D {
-    const shape: BlockShape = { batch: context.batch, tokens: context.tokens, hiddenSize: this.hiddenSize, numHeads: this.numHeads };
-    const { rope, checkpointing } = context;
-    const op = tf.customGrad((...args: unknown[]) => {
-      const save = args[args.length - 1] as tf.GradSaveFunc;
-      const [input, conditioning, ...weightList] = args as tf.Tensor[];
-      const weights = Object.fromEntries(WEIGHT_KEYS.map((key, i) => [key, weightList[i]])) as unknown as BlockWeights;
-      // Activations are worth keeping only when a gradient is being recorded.
-      const recording = tf.engine().state.gradientDepth > 0;
-      const { output, activations } = blockForward(input as tf.Tensor2D, conditioning as tf.Tensor2D, weights, rope, shape, recording && !checkpointing);
-      // The RoPE tables are saved too: the caller's scope disposes them before the backward pass.
-      // The input is needed only to recompute the block (checkpointing); the backward pass
-      // proper works from the activations.
-      if (activations) {
-        const kept = packActivations(activations);
-        save([conditioning, rope.cos, rope.sin, ...kept]);
-        tf.dispose(kept);
-      } else {
-        save([conditioning, rope.cos, rope.sin, input]);
-      }
-      return {
-        value: output,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          tf.tidy(() => {
-            const [savedConditioning, cos, sin, ...rest] = saved;
-            const savedRope = { cos: cos as tf.Tensor2D, sin: sin as tf.Tensor2D };
-            const recompute = rest.length === 1;
-            let replayed: BlockActivations;
-            if (recompute) {
-              // Gradient checkpointing: recompute this block's activations from its saved input.
-              const recomputed = blockForward(rest[0] as tf.Tensor2D, savedConditioning as tf.Tensor2D, weights, savedRope, shape, true);
-              recomputed.output.dispose();
-              replayed = recomputed.activations!;
-            } else {
-              replayed = unpackActivations(rest, shape.batch * shape.numHeads);
-            }
-            const grads = blockBackward(dy as tf.Tensor2D, savedConditioning as tf.Tensor2D, weights, replayed, savedRope, shape);
-            if (recompute) tf.dispose(packActivations(replayed));
-            return [grads.dx, grads.dSiluC, ...WEIGHT_KEYS.map((key) => grads.weights[key])];
-          }),
-      };
-    });
-    const variables = [this.qkv.weight, this.qkv.bias, this.proj.weight, this.proj.bias, this.mlpIn.weight, this.mlpIn.bias, this.mlpOut.weight, this.mlpOut.bias, this.adaLN.weight, this.adaLN.bias];
-    return op(x, siluC, ...variables) as tf.Tensor2D;
+    const shape = { batch: context.batch, tokens: context.tokens, hiddenSize: this.hiddenSize, numHeads: this.numHeads };
+    return fastBlock(x, siluC, this.weights(), context.rope, shape, context.checkpointing);
   }
 }

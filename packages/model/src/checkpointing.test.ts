@@ -8,14 +8,20 @@ const config = { ...presets.tiny, depth: 4 };
 
 async function step(model: SingleStreamDiTV2, inputs: ReturnType<typeof randomInputs>) {
   const { x, t, text } = inputs;
+  // The profiler would read every kernel's output; the flag is global, so it is put back.
+  const checks = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   let gradients: Float32Array[] = [];
-  const profile = await tf.profile(() => {
-    const result = model.valueAndGradients(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar);
-    gradients = result.gradients.map((g) => g.dataSync() as Float32Array);
-    tf.dispose([result.value, ...result.gradients]);
-  });
-  return { gradients, peakBytes: profile.peakBytes };
+  try {
+    const profile = await tf.profile(() => {
+      const result = model.valueAndGradients(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar);
+      gradients = result.gradients.map((gradient) => gradient.dataSync() as Float32Array);
+      tf.dispose([result.value, ...result.gradients]);
+    });
+    return { gradients, peakBytes: profile.peakBytes };
+  } finally {
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checks);
+  }
 }
 
 describe('gradient checkpointing', () => {
@@ -31,6 +37,20 @@ describe('gradient checkpointing', () => {
     }
     // Depth 4: every block keeps 13 [B*N, D] activations without checkpointing, 1 with.
     expect(checkpointed.peakBytes).toBeLessThan(0.85 * plain.peakBytes);
+    tf.dispose(Object.values(inputs));
+    model.dispose();
+  });
+
+  it('leaves the global CHECK_COMPUTATION_FOR_ERRORS flag as it found it', async () => {
+    const model = new SingleStreamDiTV2({ ...presets.tiny, depth: 1, seed: 2 });
+    const inputs = randomInputs(presets.tiny, 1, 4, 4);
+    const initial = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+    for (const value of [true, false]) {
+      tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', value);
+      await step(model, inputs);
+      expect(tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS')).toBe(value);
+    }
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', initial);
     tf.dispose(Object.values(inputs));
     model.dispose();
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { SingleStreamDiTV2 } from './model.js';
-import { setFusedKernelsEnabled } from './internals/fused-kernels.js';
+import { setFusedKernelsEnabled } from './internals/kernels/registry.js';
 import { setPlainProductsOnly } from './internals/products.js';
 import { maxAbsDiff, randomInputs, randomizeWeights } from './internals/test-helpers.js';
 

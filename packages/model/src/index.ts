@@ -31,6 +31,7 @@ export {
 export { largestTensor, largestBatchWithin, type LargestTensor, type LargestTensorOptions } from './largest-tensor.js';
 export { deviceBufferLimits, setDeviceBufferLimits, type DeviceBufferLimits } from './internals/device-limits.js';
 export { WeightsError, type LoadReport, type LoadWeightsOptions, type SaveWeightsOptions, type ShapeMismatch, type StateDictTensor } from './weights.js';
+export { originalIncompatibilities, originalIncompatibilityWarning } from './original-compat.js';
 export { CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { forwardFlops, trainingStepFlops } from './flops.js';
 export { rope2dAngles, ropeTables, applyRope, type RopeTables } from './rope.js';

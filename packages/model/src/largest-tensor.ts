@@ -1,5 +1,5 @@
 import { resolveConfig, tokenLayout, type DiTConfig } from './config.js';
-import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention-op.js';
+import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention/scaled-dot-product.js';
 import { largestBufferBytes, type DeviceBufferLimits } from './internals/device-limits.js';
 import { PLAIN_PRODUCT_BACKENDS } from './internals/products.js';
 
@@ -18,7 +18,7 @@ export interface LargestTensorOptions {
   /** Latent height and width. Default 64 x 64. */
   height?: number;
   width?: number;
-  /** The backend: wasm and cpu compute attention one [N, N] head at a time, the others batch heads (attention-op.ts). Default 'wasm'. */
+  /** The backend: wasm and cpu compute attention one [N, N] head at a time, the others batch heads (internals/attention/scaled-dot-product.ts). Default 'wasm'. */
   backend?: string;
   /** A WebGPU device's limits, which cap the batched score maps. Default none. */
   limits?: DeviceBufferLimits | null;
@@ -29,7 +29,7 @@ export interface LargestTensorOptions {
  * (the backward pass creates gradients of the same shapes). On WebGPU every tensor is one
  * storage binding, so this is what must stay under the device's `maxStorageBufferBindingSize`.
  * The candidates: the MLP's [B*N, 4D] hidden activations (and their GELU and gradients), the
- * attention score maps as attention-op.ts cuts them, the text embeddings [B, L, textDim] and the
+ * attention score maps as internals/attention/scaled-dot-product.ts cuts them, the text embeddings [B, L, textDim] and the
  * largest parameter, each block's adaLN weight [D, 6D] (its gradient and AdamW moments alike).
  */
 export function largestTensor(config: Partial<DiTConfig>, options: LargestTensorOptions = {}): LargestTensor {

@@ -6,7 +6,7 @@ import { presets } from './presets.js';
 import { randomInputs } from './internals/test-helpers.js';
 import type { DiTConfig } from './config.js';
 
-/** Backends the fused layout kernels run on (internals/fused-kernels.ts). */
+/** Backends the fused layout kernels run on (internals/kernels/). */
 const FUSED_BACKENDS = ['wasm', 'cpu'];
 
 /** Peak bytes tfjs counts during one forward pass or training step. */

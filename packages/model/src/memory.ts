@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig, tokenLayout, type DiTConfig } from './config.js';
-import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention-op.js';
+import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention/scaled-dot-product.js';
 import { deviceBufferLimits, largestBufferBytes, type DeviceBufferLimits } from './internals/device-limits.js';
 import { PLAIN_PRODUCT_BACKENDS } from './internals/products.js';
 import { largestBatchWithin, largestTensor, type LargestTensor } from './largest-tensor.js';
@@ -165,7 +165,7 @@ function webgpuDeviceBytes(config: DiTConfig, step: { totalBytes: number; persis
   return pooled + WEBGPU_OPTIMIZER_TEMPORARIES * [...distinctSizes].reduce((a, b) => a + b, 0);
 }
 
-/** Floats of the score maps one attention step holds: one head's [N, N] on wasm and cpu, a chunk of heads elsewhere (attention-op.ts). */
+/** Floats of the score maps one attention step holds: one head's [N, N] on wasm and cpu, a chunk of heads elsewhere (internals/attention/scaled-dot-product.ts). */
 function scoreMapFloats(tokens: number, groups: number, backend: string, limits: DeviceBufferLimits | null): number {
   if (PLAIN_PRODUCT_BACKENDS.has(backend)) return tokens * tokens;
   const scoreFloats = limits ? Math.min(BATCHED_SCORE_FLOATS, Math.floor(largestBufferBytes(limits) / FLOAT_BYTES)) : BATCHED_SCORE_FLOATS;

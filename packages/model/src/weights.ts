@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { openSafetensors, writeSafetensors, type SafetensorsDtype, type TensorSource } from '@dit/core';
 import { configToJson, type DiTConfig } from './config.js';
 import type { ParameterSlot } from './internals/parameters.js';
+import { originalIncompatibilities, originalIncompatibilityWarning, warnOnce } from './original-compat.js';
 
 export interface LoadWeightsOptions {
   /**
@@ -32,8 +33,13 @@ export interface LoadReport {
   unexpected: string[];
   /** Tensors present under the right name with the wrong shape or a non-float dtype (skipped). */
   mismatched: ShapeMismatch[];
-  /** A prefix stripped from every key (`_orig_mod.` from torch.compile, `module.` from DDP), or ''. */
+  /**
+   * The wrapper prefix stripped from every key, or '': `_orig_mod.` (torch.compile), `module.`
+   * (DataParallel, DDP, AveragedModel), or nested ones such as `module._orig_mod.`.
+   */
   strippedPrefix: string;
+  /** Keys of the wrappers themselves, not loaded: AveragedModel's `n_averaged`. */
+  wrapperKeys: string[];
   /** Stored dtypes seen (F32, F16, BF16). */
   dtypes: string[];
 }
@@ -54,12 +60,29 @@ export class WeightsError extends Error {
   }
 }
 
+/** Key prefixes of PyTorch's wrappers: torch.compile (`_orig_mod.`), DataParallel/DDP and AveragedModel (`module.`). */
 const WRAPPER_PREFIXES = ['_orig_mod.', 'module.'];
+/** The update count torch.optim.swa_utils.AveragedModel keeps beside its `module.*` weights. */
+const AVERAGED_MODEL_COUNT = 'n_averaged';
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
-function commonWrapperPrefix(keys: string[], expected: Set<string>): string {
-  if (keys.some((key) => expected.has(key))) return '';
-  return WRAPPER_PREFIXES.find((prefix) => keys.length > 0 && keys.every((key) => key.startsWith(prefix))) ?? '';
+/**
+ * The wrapper prefix shared by every key, however deeply wrappers nest (`module._orig_mod.` for
+ * an AveragedModel or DDP of a compiled model, `_orig_mod.module.` for a compiled DDP model), and
+ * the keys that are the wrappers' own (AveragedModel's `n_averaged`).
+ */
+function unwrapKeys(keys: string[], expected: Set<string>): { prefix: string; wrapperKeys: string[] } {
+  if (keys.some((key) => expected.has(key))) return { prefix: '', wrapperKeys: [] };
+  const averaged = keys.includes(AVERAGED_MODEL_COUNT) && keys.length > 1 && keys.every((key) => key === AVERAGED_MODEL_COUNT || key.startsWith('module.'));
+  const wrapperKeys = averaged ? [AVERAGED_MODEL_COUNT] : [];
+  const weights = keys.filter((key) => !wrapperKeys.includes(key));
+  let prefix = '';
+  while (weights.length > 0 && !weights.some((key) => expected.has(key.slice(prefix.length)))) {
+    const next = WRAPPER_PREFIXES.find((wrapper) => weights.every((key) => key.startsWith(prefix + wrapper)));
+    if (!next) break;
+    prefix += next;
+  }
+  return { prefix, wrapperKeys };
 }
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -85,9 +108,9 @@ function describeProblems(path: string, report: LoadReport): string {
 function planLoad(source: TensorSource, slots: ParameterSlot[]): { report: LoadReport; fileKeyOf: Map<string, string> } {
   const expectedNames = new Set(slots.map((slot) => slot.name));
   const keys = source.keys();
-  const strippedPrefix = commonWrapperPrefix(keys, expectedNames);
-  const fileKeyOf = new Map(keys.map((key) => [key.slice(strippedPrefix.length), key]));
-  const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [], strippedPrefix, dtypes: [] };
+  const { prefix: strippedPrefix, wrapperKeys } = unwrapKeys(keys, expectedNames);
+  const fileKeyOf = new Map(keys.filter((key) => !wrapperKeys.includes(key)).map((key) => [key.startsWith(strippedPrefix) ? key.slice(strippedPrefix.length) : key, key]));
+  const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [], strippedPrefix, wrapperKeys, dtypes: [] };
   const dtypes = new Set<string>();
   for (const slot of slots) {
     const key = fileKeyOf.get(slot.name);
@@ -150,10 +173,21 @@ export interface SaveWeightsOptions {
   dtype?: Extract<SafetensorsDtype, 'F32' | 'F16' | 'BF16'>;
   /** Extra `__metadata__` strings. `format: pt` and `dit_config` (config JSON) are always written. */
   metadata?: Record<string, string>;
+  /**
+   * Receives the warning given when the original project's code cannot run the weights (text
+   * length other than 256, patch size other than 2). Default: a Node process warning
+   * (code DIT_ORIGINAL_INCOMPATIBLE), once per message in a process.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** Writes PyTorch names and layouts; the config goes into the metadata as `dit_config`. */
 export async function saveWeightsFrom(slots: ParameterSlot[], config: DiTConfig, path: string, options: SaveWeightsOptions = {}): Promise<void> {
+  const warning = originalIncompatibilityWarning(config, path);
+  if (warning) {
+    if (options.onWarning) options.onWarning(warning);
+    else warnOnce(warning, originalIncompatibilities(config).join());
+  }
   const tensors = await stateDictOf(slots);
   await mkdir(dirname(path), { recursive: true });
   await writeSafetensors(path, tensors, {

@@ -1,3 +1,4 @@
+import { withDefaults } from '@dit/core';
 import type { ImageAutoencoder } from '@dit/encoders';
 import type { SingleStreamDiTV2 } from '@dit/model';
 import { resolveSampler } from '@dit/samplers';
@@ -25,8 +26,7 @@ export function latentSize(model: SingleStreamDiTV2, autoencoder: ImageAutoencod
  * naming the one at fault.
  */
 export function checkGenerateOptions(options: GenerateOptions, sampling: SamplingDefaults): ResolvedGenerateOptions {
-  const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined)) as GenerateOptions;
-  const o = { ...GENERATE_DEFAULTS, ...sampling, ...given } as ResolvedGenerateOptions;
+  const o = withDefaults(withDefaults(GENERATE_DEFAULTS, sampling), options) as ResolvedGenerateOptions;
   const hasPrompt = o.prompt !== undefined;
   if (hasPrompt === (o.promptEmbeds !== undefined)) throw new PipelineOptionError('prompt', 'give either prompt or promptEmbeds');
   if (hasPrompt && (typeof o.prompt === 'string' ? false : !Array.isArray(o.prompt) || o.prompt.length === 0 || o.prompt.some((p) => typeof p !== 'string'))) {
@@ -50,8 +50,8 @@ export function checkGenerateOptions(options: GenerateOptions, sampling: Samplin
   }
   if (o.latents !== undefined) {
     if (o.latents.rank !== 4) throw new PipelineOptionError('latents', `expected starting noise [B, C, h, w], got [${o.latents.shape.join(', ')}]`);
-    if (given.numImagesPerPrompt !== undefined && given.numImagesPerPrompt !== o.latents.shape[0]) {
-      throw new PipelineOptionError('numImagesPerPrompt', `${given.numImagesPerPrompt} does not match latents' batch of ${o.latents.shape[0]}`);
+    if (options?.numImagesPerPrompt !== undefined && options.numImagesPerPrompt !== o.latents.shape[0]) {
+      throw new PipelineOptionError('numImagesPerPrompt', `${options.numImagesPerPrompt} does not match latents' batch of ${o.latents.shape[0]}`);
     }
   }
   return o;

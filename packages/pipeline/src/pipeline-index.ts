@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { writeJsonAtomic } from '@dit/core';
+import { withDefaults, writeJsonAtomic } from '@dit/core';
 import { LATENT_NORMALIZATION_IDENTITY, SAMPLING_DEFAULTS, type LatentNormalizationValues, type SamplingDefaults } from './options.js';
 
 /** The file that makes a model folder a pipeline folder, beside config.json and model.safetensors. */
@@ -58,8 +58,7 @@ export function checkSamplingDefaults(values: Partial<SamplingDefaults>, where: 
   const known = Object.keys(SAMPLING_DEFAULTS);
   const unknown = Object.keys(values).filter((key) => !known.includes(key));
   if (unknown.length > 0) where(unknown[0], `is not a sampling setting (known: ${known.join(', ')})`);
-  const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
-  const s = { ...SAMPLING_DEFAULTS, ...given } as SamplingDefaults;
+  const s = withDefaults(SAMPLING_DEFAULTS, values) as SamplingDefaults;
   for (const field of ['steps', 'width', 'height'] as const) {
     if (!Number.isInteger(s[field]) || s[field] < 1) where(field, `must be a positive integer, got ${JSON.stringify(s[field])}`);
   }

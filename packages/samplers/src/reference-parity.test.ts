@@ -35,30 +35,31 @@ const fixtureVelocity: VelocityFn = (x, t, text) =>
     return tf.reshape(out, x.shape);
   });
 
-function maxAbsError(actual: tf.Tensor, expected: tf.Tensor): number {
+async function maxAbsError(actual: tf.Tensor, expected: tf.Tensor): Promise<number> {
   expect(actual.shape).toEqual(expected.shape);
-  const error = tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]);
-  actual.dispose();
-  return error;
+  const error = tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))));
+  const [value] = await error.data();
+  tf.dispose([actual, error]);
+  return value;
 }
 
 describe('sampling matches the PyTorch reference loop', () => {
-  it('the velocity field itself', () => {
+  it('the velocity field itself', async () => {
     const t = tf.tensor1d([0, 0.6]);
-    expect(maxAbsError(fixtureVelocity(get('input.noise'), t, get('input.cond')), get('expected.velocity_probe'))).toBeLessThan(1e-5);
+    expect(await maxAbsError(fixtureVelocity(get('input.noise'), t, get('input.cond')), get('expected.velocity_probe'))).toBeLessThan(1e-5);
     t.dispose();
   });
 
   it('Euler, 30 steps, CFG 3 (batched)', async () => {
     const x = await sample({ velocity: fixtureVelocity, noise: get('input.noise'), cond: get('input.cond'), steps: 30, sampler: 'euler', guidanceScale: 3 });
-    const error = maxAbsError(x, get('expected.euler_30_cfg3'));
+    const error = await maxAbsError(x, get('expected.euler_30_cfg3'));
     console.info(`parity euler 30 steps cfg 3: max abs error ${error.toExponential(2)}`);
     expect(error).toBeLessThan(tolerance);
   });
 
   it('RK4, 50 steps, CFG 1.5 (batched)', async () => {
     const x = await sample({ velocity: fixtureVelocity, noise: get('input.noise'), cond: get('input.cond'), steps: 50, sampler: 'rk4', guidanceScale: 1.5 });
-    const error = maxAbsError(x, get('expected.rk4_50_cfg1.5'));
+    const error = await maxAbsError(x, get('expected.rk4_50_cfg1.5'));
     console.info(`parity rk4 50 steps cfg 1.5: max abs error ${error.toExponential(2)}`);
     expect(error).toBeLessThan(tolerance);
   });
@@ -75,7 +76,7 @@ describe('sampling matches the PyTorch reference loop', () => {
       guidanceScale: 4,
       cfgMode: 'separate',
     });
-    const error = maxAbsError(x, get('expected.rk4_20_cfg4_shift3_negative'));
+    const error = await maxAbsError(x, get('expected.rk4_20_cfg4_shift3_negative'));
     console.info(`parity rk4 20 shifted steps cfg 4 negative: max abs error ${error.toExponential(2)}`);
     expect(error).toBeLessThan(tolerance);
   });

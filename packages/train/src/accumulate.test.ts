@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GradientAccumulator, microBatchSizes } from './accumulate.js';
 
 describe('GradientAccumulator', () => {
-  it('gives the full-batch gradient of a mean loss from weighted micro-batches', () => {
+  it('gives the full-batch gradient of a mean loss from weighted micro-batches', async () => {
     const rng = new Rng('accumulate');
     const w = tf.variable(rng.normalTensor([5, 3]), true, 'accumulate/w');
     const x = rng.normalTensor([8, 5]);
@@ -21,8 +21,8 @@ describe('GradientAccumulator', () => {
     }
     expect(accumulator.accumulatedWeight).toBeCloseTo(1, 12);
     const summed = accumulator.take();
-    const expected = full.grads[w.name].dataSync();
-    const got = summed.get('w')!.dataSync();
+    const expected = await full.grads[w.name].data();
+    const got = await summed.get('w')!.data();
     for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
     expect(accumulator.accumulatedWeight).toBe(0);
     tf.dispose([w, x, y, full.value, ...Object.values(full.grads), ...summed.values()]);

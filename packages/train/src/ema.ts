@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { tensorFromData, type TensorData, type TensorToWrite } from '@dit/core';
+import { tensorFromData, withDefaults, type TensorData, type TensorToWrite } from '@dit/core';
 import type { NamedTensors, NamedVariables } from './types.js';
 
 export interface EmaOptions {
@@ -32,7 +32,7 @@ export class Ema {
     private readonly params: NamedVariables,
     options: EmaOptions = {},
   ) {
-    const { decay } = { ...EMA_DEFAULTS, ...options };
+    const { decay } = withDefaults(EMA_DEFAULTS, options);
     if (!(decay >= 0 && decay <= 1)) throw new Error(`decay must be in [0, 1], got ${decay}`);
     this.decay = decay;
     for (const [name, param] of params) this.averaged.set(name, tf.clone(param));

@@ -5,6 +5,7 @@ export { train, type TrainResult } from './trainer.js';
 export { TRAIN_DEFAULTS, type TrainOptions } from './options.js';
 export type { TrainCallbacks, StepInfo, EpochInfo, PhaseInfo, CheckpointEvent, SampleEvent } from './events.js';
 export { NonFiniteError } from './errors.js';
+export { planPhases, type PhasePlan } from './phase-plan.js';
 export {
   originalSchedule,
   originalScheduleAsLogged,

@@ -1,4 +1,4 @@
-import { consoleLogger, type Logger } from '@dit/core';
+import { consoleLogger, withDefaults, type Logger } from '@dit/core';
 import type { SingleStreamDiTV2 } from '@dit/model';
 import type { TrainingDataset } from './dataset.js';
 import type { TrainCallbacks } from './events.js';
@@ -95,7 +95,7 @@ export type ResolvedTrainOptions = TrainOptions &
 
 /** Fills defaults and checks every field, naming the one at fault. */
 export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
-  const training = { ...TRAIN_DEFAULTS, logger: consoleLogger, ...options } as ResolvedTrainOptions;
+  const training = withDefaults({ ...TRAIN_DEFAULTS, logger: consoleLogger }, options) as ResolvedTrainOptions;
   if (!training.model || typeof training.model.forward !== 'function') throw new Error('model must be a SingleStreamDiTV2');
   if (!training.dataset || typeof training.dataset.loadBatch !== 'function') throw new Error('dataset must be a CachedDataset or another TrainingDataset');
   if (typeof training.outputDir !== 'string' || training.outputDir === '') throw new Error('outputDir must be a folder path');
@@ -133,7 +133,7 @@ export function recordedTrainingConfig(training: ResolvedTrainOptions, plan: { m
     batchSize: training.batchSize,
     microBatch: plan.microBatch,
     gradientCheckpointing: plan.checkpointing,
-    optimizer: { kind: 'adamw', ...training.optimizer },
+    optimizer: withDefaults({ kind: 'adamw' }, training.optimizer),
     maxGradNorm: training.maxGradNorm,
     nonFinite: training.nonFinite,
     datasetSize: training.dataset.size,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@dit/core';
+import { Rng, withDefaults } from '@dit/core';
 import { sampleTimestepValues, type LossKind } from '@dit/flow';
 import type { SingleStreamDiTV2 } from '@dit/model';
 import { sample } from '@dit/samplers';
@@ -54,7 +54,7 @@ function asTensor<R extends tf.Rank>(value: tf.Tensor<R> | ShapedArray, rank: nu
  * one image has a bug; one that can is worth a real run.
  */
 export async function overfit(options: OverfitOptions): Promise<OverfitResult> {
-  const overfitting = { ...OVERFIT_DEFAULTS, ...options, sampling: { ...OVERFIT_DEFAULTS.sampling, ...options.sampling } };
+  const overfitting = { ...withDefaults(OVERFIT_DEFAULTS, options), sampling: withDefaults(OVERFIT_DEFAULTS.sampling, options.sampling) };
   if (!Number.isInteger(overfitting.steps) || overfitting.steps < 1) throw new Error(`steps must be a positive integer, got ${overfitting.steps}`);
   if (!Number.isInteger(overfitting.batchSize) || overfitting.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${overfitting.batchSize}`);
   if (overfitting.entry.text.shape.length !== 2) throw new Error(`entry.text must have rank 2, got shape [${overfitting.entry.text.shape.join(', ')}]`);

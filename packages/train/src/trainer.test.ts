@@ -76,7 +76,7 @@ describe('train', () => {
     const run = async (name: string, extra: { microBatch?: number; gradientCheckpointing?: boolean }) => {
       const model = new SingleStreamDiTV2({ ...TINY_PIXEL_CONFIG, seed: 8 });
       const result = await train({ model, dataset, schedule: schedule.slice(0, 1), outputDir: join(root, name), batchSize: 4, logger: silentLogger, progress: false, ...extra });
-      const weights = model.namedVariables().map(({ variable }) => variable.dataSync().slice());
+      const weights = await Promise.all(model.namedVariables().map(async ({ variable }) => (await variable.data()).slice()));
       const checkpointingAfter = model.gradientCheckpointing;
       model.dispose();
       return { result, weights, checkpointingAfter };

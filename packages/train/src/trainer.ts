@@ -132,12 +132,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     progressLine = progress;
     const startTime = performance.now();
 
+    // Weights the original's code cannot run (text length other than 256...) are said once a run.
+    let originalWarned = false;
+    const warnOncePerRun = (message: string) => {
+      if (!originalWarned) logger.warn(message);
+      originalWarned = true;
+    };
     // A checkpoint never holds NaN or Inf weights: it could not be called a good state.
-    const brokenWeights = (): string | null => {
+    const brokenWeights = async (): Promise<string | null> => {
       const variablesByName = model.namedVariables().map(({ name, variable }) => [name, variable] as const);
-      const bad = nonFiniteTensorNames(variablesByName);
+      const bad = await nonFiniteTensorNames(variablesByName);
       if (bad.length > 0) return `the weights themselves hold ${describeNonFinite(bad, variablesByName.length, 'the model')}`;
-      const badEma = ema ? nonFiniteTensorNames(ema.weights) : [];
+      const badEma = ema ? await nonFiniteTensorNames(ema.weights) : [];
       return badEma.length > 0 ? `the EMA weights hold ${describeNonFinite(badEma, ema!.weights.size, 'the EMA')}` : null;
     };
     const newestGoodAdvice = (): string =>
@@ -147,7 +153,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const save = async (reason: CheckpointReason): Promise<string> => {
       progress?.break();
-      const broken = brokenWeights();
+      const broken = await brokenWeights();
       if (broken) {
         throw new NonFiniteError(
           `${broken} after step ${position.globalStep} (phase '${position.phaseName}', epoch ${position.epoch}), so no ${reason} checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`,
@@ -159,6 +165,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         model,
         optimizer,
         ema,
+        onWarning: warnOncePerRun,
         state: {
           reason,
           position: { ...position },
@@ -234,7 +241,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               const what = Number.isFinite(record.loss) ? `gradient (norm ${record.gradNorm})` : `loss (${record.loss})`;
               const failed = `non-finite ${what} at step ${record.step} (epoch ${epoch}, batch ${position.batch}) in phase '${phase.name}'${why}`;
               const details = { phase: phase.name, epoch, step: record.step, loss: record.loss, gradNorm: record.gradNorm };
-              const broken = brokenWeights();
+              const broken = await brokenWeights();
               if (broken) {
                 throw new NonFiniteError(`${failed}; ${broken}: an earlier update broke them, so no checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`, {
                   ...details,
@@ -292,8 +299,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     if (savedAtStep !== position.globalStep) await save('final');
     // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones.
-    if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final));
-    else await model.savePretrained(dirs.final);
+    if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final, { onWarning: warnOncePerRun }));
+    else await model.savePretrained(dirs.final, { onWarning: warnOncePerRun });
     logger.info(`training complete after ${position.globalStep} steps; result (${ema ? 'EMA' : 'trained'} weights) in ${dirs.final}`);
     return { status: 'completed', position: { ...position }, checkpoint: lastCheckpoint, finalDir: dirs.final, skippedSteps: counters.skippedSteps, memoryPlan };
   } finally {

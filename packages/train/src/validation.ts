@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, writeFileAtomic } from '@dit/core';
+import { Rng, withDefaults, writeFileAtomic } from '@dit/core';
 import { encodePng, tensorToImage, type RgbImage } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import type { LatentNormalization } from '@dit/flow';
@@ -121,7 +121,7 @@ export interface RunValidationOptions {
  */
 export async function runValidation(options: RunValidationOptions): Promise<SampleEvent[]> {
   const { model, dataset, epoch, step, latentNorm, ema } = options;
-  const v = { ...VALIDATION_DEFAULTS, ...options.validation };
+  const v = withDefaults(VALIDATION_DEFAULTS, options.validation);
   const prompts: ValidationPrompt[] = [...(v.prompts ?? [])];
   const owned: tf.Tensor[] = [];
   const events: SampleEvent[] = [];

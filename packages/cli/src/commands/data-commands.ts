@@ -1,8 +1,10 @@
 import { basename, join } from 'node:path';
-import { checkCache, cacheStatistics, formatCacheStatistics, formatPreprocessSummary, preprocess, type FlipMode, type ResizeMode } from '@dit/data';
+import { checkCache, cacheStatistics, readCacheEntryHeader, formatCacheStatistics, formatPreprocessSummary, preprocess, type FlipMode, type ResizeMode } from '@dit/data';
+import type { ImageAutoencoder } from '@dit/encoders';
 import { LatentNormalization } from '@dit/flow';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder, loadTextEncoder, parseBuckets } from '../loaders.js';
+import { autoencoderSpecFromId } from './sample-core.js';
 
 export interface PreprocessCommandOptions {
   dataset?: string;
@@ -73,7 +75,8 @@ export async function statsCommand(cacheDir: string, options: { json?: boolean }
 }
 
 export interface CheckCacheCommandOptions {
-  vae: string;
+  /** Autoencoder spec; default: the one each entry records (`pixel-f8` -> `pixel:8`, else its hub id or folder). */
+  vae?: string;
   out?: string;
   std?: number;
   offset?: number;
@@ -81,13 +84,16 @@ export interface CheckCacheCommandOptions {
 
 /** `dit check-cache`: decodes cache entries back to PNGs. */
 export async function checkCacheCommand(entries: string[], options: CheckCacheCommandOptions, out: (line: string) => void): Promise<void> {
-  const autoencoder = await loadAutoencoder(options.vae);
+  const autoencoders = new Map<string, ImageAutoencoder>();
   try {
-    const latentTransform =
-      options.std !== undefined || options.offset !== undefined
-        ? new LatentNormalization({ scalingFactor: autoencoder.scalingFactor, std: options.std ?? 1, offset: options.offset ?? 0 })
-        : undefined;
     for (const entry of entries) {
+      const spec = options.vae ?? autoencoderSpecFromId((await readCacheEntryHeader(entry)).metadata.autoencoder);
+      if (!autoencoders.has(spec)) autoencoders.set(spec, await loadAutoencoder(spec));
+      const autoencoder = autoencoders.get(spec)!;
+      const latentTransform =
+        options.std !== undefined || options.offset !== undefined
+          ? new LatentNormalization({ scalingFactor: autoencoder.scalingFactor, std: options.std ?? 1, offset: options.offset ?? 0 })
+          : undefined;
       const outPath = options.out ? join(options.out, basename(entry).replace(/\.safetensors$/, '') + '.png') : entry.replace(/\.safetensors$/, '') + '.check.png';
       const result = await checkCache(entry, autoencoder, { outPath, latentTransform });
       out(`${entry} -> ${result.outPath} (${result.width}x${result.height}, "${result.metadata.caption.slice(0, 60)}")`);
@@ -95,6 +101,6 @@ export async function checkCacheCommand(entries: string[], options: CheckCacheCo
       for (const warning of result.warnings) out(`  warning: ${warning}`);
     }
   } finally {
-    autoencoder.dispose();
+    for (const autoencoder of autoencoders.values()) autoencoder.dispose();
   }
 }

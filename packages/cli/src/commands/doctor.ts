@@ -1,16 +1,21 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
+  backendPackageVersions,
   explainNoAdapter,
   findWebgpuAdapter,
   formatAdapter,
   formatBytes,
+  libtensorflowReports,
+  loadedLibtensorflow,
   selectBackend,
   webgpuDriverReport,
   WEBGPU_LIMIT_NAMES,
   type BackendChoice,
+  type LibtensorflowReport,
+  type SelectBackendOptions,
   type WebgpuAdapterReport,
   type WebgpuDriverReport,
 } from '@dit/core';
@@ -20,9 +25,15 @@ const requireHere = createRequire(import.meta.url);
 export interface DoctorReport {
   node: string;
   platform: string;
+  /** The tfjs packages as @dit/core resolves them (where selectBackend loads them), and sharp as the cli does. */
   packages: Record<string, string | null>;
   backend: BackendChoice;
-  cuda: { libcudart11: string | null; libcudnn8: string | null; nvidiaSmi: string | null };
+  /** tfjs-node and tfjs-node-gpu: which libtensorflow their addon uses, and the CUDA libraries found or missing. */
+  libtensorflow: LibtensorflowReport[];
+  /** The libtensorflow this process loaded, when the chosen backend is native. */
+  loadedLibtensorflow: { tensorflow: string; path: string | null } | null;
+  /** `nvidia-smi`'s name, driver and memory of each GPU, or null. */
+  nvidiaSmi: string | null;
   webgpu: DoctorWebgpu;
   advice: string[];
 }
@@ -48,37 +59,13 @@ async function webgpuSection(backend: BackendChoice): Promise<DoctorWebgpu> {
   }
 }
 
-function packageVersion(name: string): string | null {
-  let file: string | undefined;
+/** The cli's own dependency (the tfjs packages are @dit/core's, see backendPackageVersions). */
+function sharpVersion(): string | null {
   try {
-    file = requireHere.resolve(`${name}/package.json`);
-  } catch {
-    // Packages whose exports map hides package.json: walk up from the entry point.
-    try {
-      let dir = dirname(requireHere.resolve(name));
-      while (dir !== dirname(dir) && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-      file = join(dir, 'package.json');
-    } catch {
-      return null;
-    }
-  }
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
-
-/** Finds a shared library the way the dynamic loader would: LD_LIBRARY_PATH, then the ldconfig cache. */
-function findSharedLibrary(pattern: RegExp): string | null {
-  for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean)) {
-    try {
-      const hit = readdirSync(dir).find((f) => pattern.test(f));
-      if (hit) return join(dir, hit);
-    } catch {
-      // unreadable folder: keep looking
-    }
-  }
-  try {
-    const cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const line = cache.split('\n').find((l) => pattern.test(l));
-    return line ? line.split('=>').pop()!.trim() : null;
+    // sharp's exports map hides its package.json: walk up from its entry point.
+    let dir = dirname(requireHere.resolve('sharp'));
+    while (dir !== dirname(dir) && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return null;
   }
@@ -96,32 +83,52 @@ function nvidiaSmi(): string | null {
   }
 }
 
-/** What `dit doctor` reports: versions, the backend chosen and why, whether CUDA 11 / cuDNN 8 are visible, and the WebGPU adapter or why there is none. */
-export async function doctor(): Promise<DoctorReport> {
-  const packages: Record<string, string | null> = {};
-  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp']) {
-    packages[name] = packageVersion(name);
+const REBUILD = 'pnpm tfjs-native build --gpu (TensorFlow 2.18, CUDA 12.5 / cuDNN 9.3; --tf 2.16 for CUDA 12.3 / cuDNN 8.9), see tools/tfjs-node-offline';
+
+function gpuAdvice(report: Omit<DoctorReport, 'advice' | 'webgpu'>): string[] {
+  const advice: string[] = [];
+  const gpu = report.libtensorflow.find((r) => r.package === '@tensorflow/tfjs-node-gpu');
+  const gpuAttempt = report.backend.attempts.find((a) => a.name === 'node-gpu');
+  if (report.backend.name === 'node-gpu') {
+    if (gpu?.missing.includes('libcuda.so.1')) {
+      advice.push('node-gpu runs, but without the NVIDIA driver (libcuda.so.1) TensorFlow runs every op on the CPU.');
+    } else if (gpu && gpu.missing.length > 0) {
+      advice.push(`node-gpu runs, but TensorFlow ${gpu.tensorflow} uses the GPU only with CUDA ${gpu.cuda} / cuDNN ${gpu.cudnn}: missing ${gpu.missing.join(', ')}; otherwise it runs on the CPU.`);
+    }
+    return advice;
   }
-  const backend = await selectBackend();
-  const cuda = {
-    libcudart11: findSharedLibrary(/libcudart\.so\.11/),
-    libcudnn8: findSharedLibrary(/libcudnn\.so\.8/),
+  if (!report.nvidiaSmi) return advice;
+  if (!report.packages['@tensorflow/tfjs-node-gpu']) {
+    advice.push('An NVIDIA GPU is present: install @tensorflow/tfjs-node-gpu to use it.');
+  } else if (!gpu?.addon) {
+    advice.push(`tfjs-node-gpu is installed without its addon: allow its install script (pnpm approve-builds) on a machine with internet (libtensorflow 2.9.1, CUDA 11.2), or build it for CUDA 12: ${REBUILD}.`);
+  } else if (gpu.missing.length > 0) {
+    advice.push(`tfjs-node-gpu's libtensorflow ${gpu.tensorflow} needs CUDA ${gpu.cuda} and cuDNN ${gpu.cudnn}; not found: ${gpu.missing.join(', ')}. Install them on the loader path, or rebuild for your CUDA: ${REBUILD}.`);
+  } else if (gpuAttempt && !gpuAttempt.ok) {
+    advice.push(`tfjs-node-gpu failed (${gpuAttempt.reason}); rebuilding it may help: ${REBUILD}.`);
+  }
+  return advice;
+}
+
+/** What `dit doctor` reports: versions, the backend chosen and why, which libtensorflow and what CUDA it finds, and the WebGPU adapter or why there is none. */
+export async function doctor(options: { select?: SelectBackendOptions } = {}): Promise<DoctorReport> {
+  const packages = { ...backendPackageVersions(), sharp: sharpVersion() };
+  const backend = await selectBackend(options.select);
+  const report = {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    packages,
+    backend,
+    libtensorflow: libtensorflowReports(),
+    loadedLibtensorflow: loadedLibtensorflow(),
     nvidiaSmi: nvidiaSmi(),
   };
-  const advice: string[] = [];
-  if (backend.name !== 'node-gpu') {
-    if (cuda.nvidiaSmi && !packages['@tensorflow/tfjs-node-gpu']) advice.push('An NVIDIA GPU is present: install @tensorflow/tfjs-node-gpu to use it.');
-    const gpuAttempt = backend.attempts.find((a) => a.name === 'node-gpu');
-    if (cuda.nvidiaSmi && gpuAttempt?.reason?.includes('native library is missing')) {
-      advice.push('tfjs-node-gpu is installed without libtensorflow: allow its install script (pnpm approve-builds) on a machine with internet, then reinstall.');
-    }
-    if (cuda.nvidiaSmi && (!cuda.libcudart11 || !cuda.libcudnn8)) {
-      advice.push('tfjs-node-gpu 4.x needs CUDA 11.2 (libcudart.so.11.0) and cuDNN 8.1 (libcudnn.so.8) on the loader path; newer CUDA majors are not picked up.');
-    }
-    if (backend.name === 'cpu') advice.push('Running on the plain JavaScript backend: @tensorflow/tfjs-backend-wasm is much faster.');
-  }
+  const advice = gpuAdvice(report);
+  if (backend.name === 'cpu') advice.push('Running on the plain JavaScript backend: @tensorflow/tfjs-backend-wasm is much faster.');
   const webgpu = await webgpuSection(backend);
-  if (backend.name !== 'webgpu' && backend.name !== 'node-gpu') {
+  // node-gpu without its CUDA libraries runs on the CPU: WebGPU may still be the way to the GPU.
+  const nodeGpuOnGpu = backend.name === 'node-gpu' && report.libtensorflow.find((r) => r.package === '@tensorflow/tfjs-node-gpu')?.missing.length === 0;
+  if (backend.name !== 'webgpu' && !nodeGpuOnGpu) {
     if (webgpu.adapter?.software) {
       advice.push(
         `WebGPU finds only a software adapter (${webgpu.adapter.description || webgpu.adapter.vendor}): it runs on the CPU, so it is used only when forced (DIT_BACKEND=webgpu, for tests). For a GPU: ${webgpu.drivers.problems.length ? webgpu.drivers.problems.join(' ') : webgpu.drivers.requirements}`,
@@ -130,7 +137,16 @@ export async function doctor(): Promise<DoctorReport> {
       advice.push(`WebGPU is unavailable: ${webgpu.error.includes('Dawn found no WebGPU adapter') ? webgpu.error : `${webgpu.error}. ${explainNoAdapter(webgpu.drivers)}`}`);
     }
   }
-  return { node: process.version, platform: `${process.platform}-${process.arch}`, packages, backend, cuda, webgpu, advice };
+  return { ...report, webgpu, advice };
+}
+
+function describeLibtensorflow(lib: LibtensorflowReport): string[] {
+  if (!lib.addon) return [`  ${lib.package}: no addon`];
+  const gpu = lib.cuda ? `, for CUDA ${lib.cuda} / cuDNN ${lib.cudnn}` : '';
+  const from = lib.source === 'tfjs-native' ? 'built by tools/tfjs-node-offline' : "the package's install script";
+  const lines = [`  ${lib.package}: libtensorflow ${lib.tensorflow ?? '(unknown version)'}${gpu} (${from}) in ${lib.libraryDir ?? '(unknown folder)'}`];
+  for (const found of lib.cudaLibraries) lines.push(`    ${found.path ? 'found  ' : 'missing'} ${found.name}${found.path ? `: ${found.path}` : ''}`);
+  return lines;
 }
 
 function formatWebgpu(webgpu: DoctorWebgpu): string[] {
@@ -161,11 +177,13 @@ export function formatDoctorReport(report: DoctorReport): string {
   for (const [name, version] of Object.entries(report.packages)) lines.push(`  ${name}: ${version ?? 'not installed'}`);
   lines.push(`backend: ${report.backend.name}`);
   for (const attempt of report.backend.attempts) lines.push(`  ${attempt.ok ? 'ok  ' : 'skip'} ${attempt.name}${attempt.reason ? `: ${attempt.reason}` : ''}`);
-  lines.push(`CUDA runtime 11: ${report.cuda.libcudart11 ?? 'not found'}`);
-  lines.push(`cuDNN 8: ${report.cuda.libcudnn8 ?? 'not found'}`);
-  lines.push(`GPU (nvidia-smi): ${report.cuda.nvidiaSmi ?? 'none'}`);
+  lines.push('libtensorflow:');
+  for (const lib of report.libtensorflow) lines.push(...describeLibtensorflow(lib));
+  if (report.loadedLibtensorflow) {
+    lines.push(`  in use: libtensorflow ${report.loadedLibtensorflow.tensorflow} from ${report.loadedLibtensorflow.path ?? '(path unknown)'}`);
+  }
+  lines.push(`GPU (nvidia-smi): ${report.nvidiaSmi ?? 'none'}`);
   lines.push(...formatWebgpu(report.webgpu));
   for (const line of report.advice) lines.push(`advice: ${line}`);
   return lines.join('\n');
 }
-

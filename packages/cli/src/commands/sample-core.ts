@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@dit/core';
+import { withDefaults, writeFileAtomic, writeJsonAtomic } from '@dit/core';
 import { encodePng, readCacheEntry, tensorToImage, type RgbImage } from '@dit/data';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { LatentNormalization } from '@dit/flow';
@@ -153,9 +153,7 @@ async function decodeOne(vae: ImageAutoencoder, cached: tf.Tensor4D, k: number):
  * PNGs whose text chunks hold the settings, each with a `.json` of the same settings beside it.
  */
 export async function generateImages(options: GenerateOptions): Promise<GeneratedImage[]> {
-  // Options given as undefined take their defaults too.
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const generation = { ...GENERATE_DEFAULTS, ...given } as GenerateOptions & typeof GENERATE_DEFAULTS;
+  const generation = withDefaults(GENERATE_DEFAULTS, options) as GenerateOptions & typeof GENERATE_DEFAULTS;
   checkOptions(generation);
   const source = await findSamplingModel(generation.model, generation.weights);
   const latentStd = generation.latentStd ?? source.latentNorm?.std ?? 1;

@@ -9,6 +9,7 @@ import {
   existingRunFiles,
   latestCheckpoint,
   parseByteSize,
+  planPhases,
   stopOnSignals,
   train,
   type OptimizerKind,
@@ -157,6 +158,12 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
   }
 
   const dataset = await CachedDataset.open({ cacheDir: flags.cache, inMemory: flags.inMemory ?? false });
+  // Batches of every phase, checked before the model is built (the original's takes seconds to initialise).
+  try {
+    planPhases({ schedule, dataset, batchSize: flags.batchSize, seed: flags.seed });
+  } catch (error) {
+    throw new CliError(`--batch-size ${flags.batchSize}: ${(error as Error).message}`, EXIT.usage);
+  }
   let autoencoder: ImageAutoencoder | undefined;
   let model: SingleStreamDiTV2 | undefined;
   const stop = stopOnSignals({ onSignal: (signal) => io.err(`${signal}: finishing this step, then writing a checkpoint (again to quit at once)`) });

@@ -3,6 +3,7 @@ import { describeAdapter, formatAdapter, type WebgpuAdapterReport } from './adap
 import { loadDawn, probeWebgpuPackages } from './dawn.js';
 import { explainNoAdapter, webgpuDriverReport } from './driver-report.js';
 import type { GpuAdapterLike, GpuDeviceLike } from './gpu-types.js';
+import { installWebgpuKernelFixes } from './kernel-fixes.js';
 
 /** A candidate skipped for a reason that comes with an adapter report (a software adapter, unforced). */
 export class WebgpuAdapterRejected extends Error {
@@ -17,6 +18,28 @@ export class WebgpuAdapterRejected extends Error {
 
 interface WebgpuBackendModule {
   WebGPUBackend: new (device: GpuDeviceLike, adapterInfo?: unknown) => tf.KernelBackend;
+}
+
+/** The part of tfjs' WebGPUBackend that tells a tensor kept on the CPU from one on the GPU. */
+interface WebgpuBackendInternals {
+  tensorMap: { get(dataId: object): { values?: unknown; dtype: string } };
+}
+
+export const NO_SYNC_READ =
+  'dataSync()/arraySync() cannot read a tensor the webgpu backend holds on the GPU under Node: WebGPU has no synchronous read-back outside browsers (tfjs reads through an OffscreenCanvas there). Use await tensor.data() or tensor.array().';
+
+/**
+ * tfjs' synchronous read-back draws the buffer onto an OffscreenCanvas, which Node lacks: it
+ * would fail with "OffscreenCanvas is not defined". This says why and what to use instead.
+ */
+function withClearSyncReadError(backend: tf.KernelBackend): tf.KernelBackend {
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object) => {
+    const data = (backend as unknown as WebgpuBackendInternals).tensorMap.get(dataId);
+    if (data.values != null || data.dtype === 'string' || 'OffscreenCanvas' in globalThis) return readSync(dataId);
+    throw new Error(NO_SYNC_READ);
+  };
+  return backend;
 }
 
 /** The device and report of the WebGPU backend this process registered, once activated. */
@@ -89,10 +112,12 @@ export async function activateWebgpu(options: { allowSoftware: boolean; env?: Re
   void device.lost.then((info) => {
     if (info.reason !== 'destroyed') process.stderr.write(`WebGPU device lost (${info.reason}): ${info.message}\n`);
   });
+  reportUncapturedErrors(device);
   // Importing the package registers tfjs' own 'webgpu' factory, which would ask Dawn for an
   // adapter of its choosing; this one runs on the adapter checked above.
   if (tf.engine().registryFactory.webgpu) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 1);
+  tf.registerBackend('webgpu', () => withClearSyncReadError(new WebGPUBackend(device, adapter.info)), 1);
+  installWebgpuKernelFixes(device.limits.maxStorageBuffersPerShaderStage);
   if (!(await tf.setBackend('webgpu'))) {
     tf.removeBackend('webgpu');
     device.destroy();
@@ -100,6 +125,27 @@ export async function activateWebgpu(options: { allowSoftware: boolean; env?: Re
   }
   active = { report, device };
   return report;
+}
+
+const uncaptured: string[] = [];
+
+/**
+ * WebGPU reports an invalid shader, pipeline or command buffer through an event, not an
+ * exception: the kernels' results are then wrong. Each distinct error is printed once, so a
+ * wrong result never goes unexplained; {@link webgpuErrors} lists them.
+ */
+function reportUncapturedErrors(device: GpuDeviceLike): void {
+  device.addEventListener('uncapturederror', (event) => {
+    const message = event.error.message.trim();
+    if (uncaptured.includes(message)) return;
+    if (uncaptured.length < 100) uncaptured.push(message);
+    process.stderr.write(`WebGPU error (the results of the kernels submitted with it are wrong): ${message}\n`);
+  });
+}
+
+/** The distinct WebGPU validation and out-of-memory errors seen in this process, first 100. */
+export function webgpuErrors(): readonly string[] {
+  return uncaptured;
 }
 
 function softwareReason(report: WebgpuAdapterReport): string {

@@ -21,6 +21,7 @@ export interface GpuAdapterLike {
 
 export interface GpuDeviceLike {
   readonly lost: Promise<{ reason: string; message: string }>;
+  addEventListener(type: 'uncapturederror', listener: (event: { error: { message: string } }) => void): void;
   readonly limits: Record<string, number>;
   readonly features: ReadonlySet<string>;
   destroy(): void;

@@ -18,6 +18,10 @@ const hub = new FakeHub({
       [V1]: { 'config.json': { content: '{"rev":"v1"}' } },
     },
   },
+  'org/big': {
+    refs: { main: MAIN },
+    commits: { [MAIN]: { 'model.safetensors': { content: new Uint8Array(17 * 2 ** 20), lfs: true } } },
+  },
   'org/gated': {
     refs: { main: MAIN },
     commits: { [MAIN]: { 'config.json': { content: '{"gated":true}' } } },
@@ -106,6 +110,22 @@ describe('resolveModelFiles: downloads from a (fake) hub', () => {
       spy.mockRestore();
     }
     expect(lines.join('')).toMatch(/downloading org\/vae\/model.safetensors \(MB\) 3\/3 \(100%\)/);
+  });
+
+  it('reports progress by default from 16 MB (progressMinBytes left unset or undefined)', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await resolveModelFiles('org/vae', options({ files: ['model.safetensors'] }));
+      await resolveModelFiles('org/big', options({ files: ['model.safetensors'], progressMinBytes: undefined }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.join('')).not.toMatch(/org\/vae/);
+    expect(lines.join('')).toMatch(/downloading org\/big\/model.safetensors \(MB\) 17\/17 \(100%\)/);
   });
 
   it('offline mode never calls the server', async () => {

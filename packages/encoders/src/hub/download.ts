@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Progress } from '@dit/core';
+import { Progress, withDefaults } from '@dit/core';
 import { HubError } from './errors.js';
 import { hubFetch, resolveUrl, responseError, type HubRequestContext } from './http.js';
 import { linkIntoSnapshot } from './cache.js';
@@ -72,7 +72,7 @@ export async function downloadToCache(
   file: string,
   options: DownloadOptions = {},
 ): Promise<{ path: string; commit: string }> {
-  const { progressMinBytes } = { ...DEFAULT_DOWNLOAD_OPTIONS, ...options };
+  const { progressMinBytes } = withDefaults(DEFAULT_DOWNLOAD_OPTIONS, options);
   const meta = await fetchFileMetadata(ctx, revision, file);
   const blobPath = join(repoDir, 'blobs', meta.etag);
   if (!existsSync(blobPath)) {

@@ -1,8 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul2d } from './products.js';
 
+/** y = x W + b for x [N, in], W [in, out], b [out], as one fused op (one output tensor instead of a product and a sum). */
+export function linearForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: weight, bias }) as tf.Tensor2D;
+}
+
+/** dy -> [dW, db] for y = x W + b: dW = x^T dy, db = sum dy (each product in its backend's fast form, products.ts). */
+export function linearWeightGradients(dy: tf.Tensor2D, x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor1D] {
+  return [matMul2d(x, dy, true, false), tf.sum(dy, 0) as tf.Tensor1D];
+}
+
+/** dy -> dx = dy W^T for y = x W + b. */
+export function linearInputGradient(dy: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  return matMul2d(dy, weight, false, true);
+}
+
+/** dy -> [dx, dW, db] for y = x W + b; on wasm x^T is freed before dx exists. */
+export function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
+  const [dWeight, dBias] = linearWeightGradients(dy, x);
+  return [linearInputGradient(dy, weight), dWeight, dBias];
+}
+
 /**
- * y = x W + b for x [N, in], W [in, out], b [out], with a hand-written backward pass.
+ * y = x W + b with a hand-written backward pass, for the Linear layers outside the blocks.
  *
  * tfjs' autograd of matMul produces transposed matmuls (dy W^T, x^T dy), which the wasm
  * backend runs 8-17x slower than a plain 2-D product: XNNPACK only takes 2-D, non-transposed
@@ -14,14 +35,10 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
   // its full size to tfjs' byte count).
   save([x]);
   return {
-    value: tf.fused.matMul({ a: x, b: weight, bias }),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedX] = saved as [tf.Tensor2D];
-      const dy2d = dy as tf.Tensor2D;
-      // tfjs runs a customGrad's gradFunc outside any tidy: without one, explicit transposes
-      // would live until the whole backward pass ends.
-      return tf.tidy(() => [matMul2d(dy2d, weight, false, true), matMul2d(savedX, dy2d, true, false), tf.sum(dy2d, 0)]);
-    },
+    value: linearForward(x, weight, bias),
+    // tfjs runs a customGrad's gradFunc outside any tidy: without one, explicit transposes
+    // would live until the whole backward pass ends.
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => linearBackward(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, weight)),
   };
 });
 

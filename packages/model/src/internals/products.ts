@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { transpose2d } from './fused-kernels.js';
+import { transpose2d } from './kernels/transpose.js';
 
 /**
  * Which form of matrix product is fast on the current backend.

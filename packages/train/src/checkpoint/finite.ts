@@ -1,15 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Names of the tensors holding a NaN or an infinity, in the order given. */
-export function nonFiniteTensorNames(tensors: Iterable<readonly [string, tf.Tensor]>): string[] {
-  const names: string[] = [];
-  for (const [name, tensor] of tensors) {
-    if (tensor.dtype !== 'float32') continue;
-    const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(tensor))));
-    if (bad.dataSync()[0]) names.push(name);
-    bad.dispose();
-  }
-  return names;
+/**
+ * Names of the tensors holding a NaN or an infinity, in the order given. One flag per tensor is
+ * computed on the backend and all are read back at once, asynchronously: on a GPU backend that is
+ * one transfer, and WebGPU under Node cannot read synchronously at all.
+ */
+export async function nonFiniteTensorNames(tensors: Iterable<readonly [string, tf.Tensor]>): Promise<string[]> {
+  const floats = [...tensors].filter(([, tensor]) => tensor.dtype === 'float32');
+  if (floats.length === 0) return [];
+  const flags = tf.tidy(() => tf.stack(floats.map(([, tensor]) => tf.any(tf.logicalNot(tf.isFinite(tensor))))));
+  const bad = await flags.data();
+  flags.dispose();
+  return floats.filter((_, i) => bad[i]).map(([name]) => name);
 }
 
 /** Names of the float arrays holding a NaN or an infinity, in the order given. */

@@ -68,7 +68,7 @@ export async function restoreCheckpoint(options: RestoreCheckpointOptions): Prom
   const { model: modelFile, optimizer: optimizerFile, ema: emaFile } = CHECKPOINT_FILES;
   await loading(path, modelFile, () => model.loadWeights(join(path, modelFile), { strict: true }));
   const variables = model.namedVariables();
-  const badWeights = nonFiniteTensorNames(variables.map(({ name, variable }) => [name, variable] as const));
+  const badWeights = await nonFiniteTensorNames(variables.map(({ name, variable }) => [name, variable] as const));
   if (badWeights.length > 0) throw new CheckpointDamage(path, `its weights hold ${describeNonFinite(badWeights, variables.length, modelFile)}`);
 
   const moments = await loading(path, optimizerFile, async () => (await readAllTensors(join(path, optimizerFile))).tensors);

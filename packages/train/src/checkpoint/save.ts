@@ -27,6 +27,11 @@ export interface SaveCheckpointOptions {
   model: SingleStreamDiTV2;
   optimizer: Optimizer;
   ema: Ema | null;
+  /**
+   * Receives the warning that the original project's code cannot run the weights (text length
+   * other than 256, patch size other than 2). Default: @dit/model's process warning, once a process.
+   */
+  onWarning?: (message: string) => void;
   /** The state without the parts this function fills in (format, time, optimiser and EMA metadata, file digests). */
   state: Omit<TrainState, 'format' | 'version' | 'savedAt' | 'optimizer' | 'ema' | 'files'>;
 }
@@ -52,7 +57,7 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<{ 
   const temp = join(dir, `.tmp-${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   try {
     await mkdir(temp, { recursive: true });
-    await model.savePretrained(temp);
+    await model.savePretrained(temp, { onWarning: options.onWarning && ((message) => options.onWarning!(message.replace(temp, path))) });
     const optimizerState = await optimizer.snapshot();
     await writeSafetensors(join(temp, CHECKPOINT_FILES.optimizer), optimizerState.tensors, {
       metadata: { format: 'dit-optimizer', kind: optimizerState.meta.kind, layout: 'tfjs (Linear weights [in, out])' },

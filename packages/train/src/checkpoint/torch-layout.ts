@@ -31,9 +31,19 @@ export function fromTorchLayout(layout: readonly NamedVariable[], tensors: Reado
       out.set(name, data);
       continue;
     }
-    const back = tf.tidy(() => tf.transpose(tf.tensor(data.data, data.shape, 'float32')));
-    out.set(name, { ...data, shape: [...variable.shape], data: back.dataSync() as Float32Array });
-    back.dispose();
+    out.set(name, { ...data, shape: [...variable.shape], data: transposeMatrix(data.data, data.shape) });
   }
+  return out;
+}
+
+/**
+ * A [rows, cols] matrix as [cols, rows], in plain JavaScript: the data is on the CPU already, and a
+ * GPU backend could only hand it back asynchronously (WebGPU under Node has no synchronous read).
+ */
+function transposeMatrix(data: ArrayLike<number>, shape: readonly number[]): Float32Array {
+  if (shape.length !== 2) throw new Error(`expected a matrix to transpose, got shape [${shape}]`);
+  const [rows, cols] = shape;
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }

@@ -26,13 +26,13 @@ describe('AdamW, clipping and EMA against PyTorch (fixtures/optim.safetensors)',
       const grads = new Map(NAMES.map((n) => [n, tf.tensor(t(`grad.${k}.${n}`).data, t(`grad.${k}.${n}`).shape)]));
       const { totalNorm } = await clipGradNorm(grads, { maxNorm: 1 });
       expect(totalNorm).toBeCloseTo(norms[k], 5);
-      for (const n of NAMES) expect(maxAbsDiff(grads.get(n)!.dataSync(), t(`clipped.${k}.${n}`).data)).toBeLessThan(1e-6);
+      for (const n of NAMES) expect(maxAbsDiff(await grads.get(n)!.data(), t(`clipped.${k}.${n}`).data)).toBeLessThan(1e-6);
       optimizer.apply(grads, lrs[k]);
       ema.update();
       tf.dispose([...grads.values()]);
       for (const n of NAMES) {
-        worstParam = Math.max(worstParam, maxAbsDiff(params.get(n)!.dataSync(), t(`param.${k}.${n}`).data));
-        worstEma = Math.max(worstEma, maxAbsDiff(ema.weights.get(n)!.dataSync(), t(`ema.${k}.${n}`).data));
+        worstParam = Math.max(worstParam, maxAbsDiff(await params.get(n)!.data(), t(`param.${k}.${n}`).data));
+        worstEma = Math.max(worstEma, maxAbsDiff(await ema.weights.get(n)!.data(), t(`ema.${k}.${n}`).data));
       }
     }
     expect(worstParam).toBeLessThan(2e-6);
@@ -59,14 +59,15 @@ describe('AdamW, clipping and EMA against PyTorch (fixtures/optim.safetensors)',
     const optA = new AdamW(a, { weightDecay });
     run(optA, a, 0, 3);
     const saved = await optA.snapshot();
-    const b = variablesFrom(NAMES.map((n) => [n, { name: n, dtype: 'F32', shape: a.get(n)!.shape, data: a.get(n)!.dataSync() as Float32Array }]));
+    const aValues = await Promise.all(NAMES.map((n) => a.get(n)!.data()));
+    const b = variablesFrom(NAMES.map((n, i) => [n, { name: n, dtype: 'F32', shape: a.get(n)!.shape, data: aValues[i] as Float32Array }]));
     const optB = new AdamW(b, { weightDecay });
     const asData = new Map(Object.entries(saved.tensors).map(([k, v]) => [k, { name: k, dtype: 'F32' as const, shape: [...v.shape], data: v.data as Float32Array }]));
     optB.restore(asData, saved.meta);
     run(optA, a, 3, 6);
     run(optB, b, 3, 6);
-    for (const n of NAMES) expect(b.get(n)!.dataSync()).toEqual(a.get(n)!.dataSync());
-    for (const n of NAMES) expect(maxAbsDiff(b.get(n)!.dataSync(), t(`param.5.${n}`).data)).toBeLessThan(2e-6);
+    for (const n of NAMES) expect(await b.get(n)!.data()).toEqual(await a.get(n)!.data());
+    for (const n of NAMES) expect(maxAbsDiff(await b.get(n)!.data(), t(`param.5.${n}`).data)).toBeLessThan(2e-6);
     optA.dispose();
     optB.dispose();
     tf.dispose([...a.values(), ...b.values()]);

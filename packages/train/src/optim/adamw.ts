@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { tensorFromData, type TensorData, type TensorToWrite } from '@dit/core';
+import { tensorFromData, withDefaults, type TensorData, type TensorToWrite } from '@dit/core';
 import type { NamedTensors, NamedVariables } from '../types.js';
 import { checkLearningRate, type Optimizer, type OptimizerMeta, type OptimizerSnapshot } from './optimizer.js';
 
@@ -16,7 +16,7 @@ export interface AdamWOptions {
 export const ADAMW_DEFAULTS: Required<AdamWOptions> = { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 };
 
 export function resolveAdamWOptions(options: AdamWOptions): Required<AdamWOptions> {
-  const resolved = { ...ADAMW_DEFAULTS, ...options };
+  const resolved = withDefaults(ADAMW_DEFAULTS, options);
   const [beta1, beta2] = resolved.betas;
   for (const [field, value] of [['betas[0]', beta1], ['betas[1]', beta2]] as const) {
     if (!(value >= 0 && value < 1)) throw new Error(`${field} must be in [0, 1), got ${value}`);

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ropeTables } from '../rope.js';
-import {
-  headsToQkvGradient, headsToRows, qkvToHeads, rowsToHeads, setFusedKernelsEnabled, softmaxBackward, transposeEach,
-} from './fused-kernels.js';
-import { geluTanh, geluTanhBackward } from './gelu.js';
-import { maxAbsDiff } from './test-helpers.js';
+import { ropeTables } from '../../rope.js';
+import { setFusedKernelsEnabled } from '../kernels/registry.js';
+import { transposeEach } from '../kernels/transpose.js';
+import { maxAbsDiff } from '../test-helpers.js';
+import { headsToQkvGradient, headsToRows, qkvToHeads, rowsToHeads } from './head-layouts.js';
 
 // batch 2, 3 heads of head_dim 8, 2 text tokens + a 2 x 3 image grid = 8 tokens.
 const layout = { batch: 2, heads: 3 };
@@ -104,34 +103,5 @@ describe.each(registered)('fused attention-layout kernels on %s', (backend) => {
     split.plain.forEach((piece, g) => expect(maxAbsDiff(piece.dataSync(), heads.values[g].dataSync())).toBe(0));
     split.transposed!.forEach((piece, g) => expect(maxAbsDiff(piece.dataSync(), tf.transpose(heads.values[g]).dataSync())).toBe(0));
     tf.dispose([qkv, ...heads.queries, ...heads.keysT, ...heads.values, ...dq, ...dkT, ...dvT, ...dv, dQkv, merged, ...split.plain, ...split.transposed!, tables.cos, tables.sin]);
-  });
-
-  it('softmaxBackward matches tfjs\' own gradient of softmax', async () => {
-    const scores = random([6, 9], 7);
-    const dp = random([6, 9], 8) as tf.Tensor2D;
-    const reference = tf.grad((s: tf.Tensor) => tf.sum(tf.mul(tf.softmax(s), dp)))(scores);
-    const p = tf.softmax(scores) as tf.Tensor2D;
-    const mine = softmaxBackward(p, dp);
-    expect(maxAbsDiff(mine.dataSync(), reference.dataSync())).toBeLessThan(1e-6);
-    tf.dispose([scores, dp, reference, p, mine]);
-  });
-});
-
-describe('GELU (tanh approximation) as x * sigmoid(2u)', () => {
-  const tanhForm = (x: tf.Tensor) => tf.tidy(() => {
-    const u = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(u), 1));
-  });
-
-  it('equals the tanh form, and its backward equals tfjs\' gradient of the tanh form', () => {
-    const x = tf.mul(random([7, 11], 9), 3) as tf.Tensor2D; // covers the tails as well as 0
-    const dy = random([7, 11], 10) as tf.Tensor2D;
-    const y = geluTanh(x);
-    const yReference = tanhForm(x);
-    expect(maxAbsDiff(y.dataSync(), yReference.dataSync())).toBeLessThan(1e-5);
-    const dx = geluTanhBackward(dy, x);
-    const dxReference = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tanhForm(input), dy)))(x);
-    expect(maxAbsDiff(dx.dataSync(), dxReference.dataSync())).toBeLessThan(1e-5);
-    tf.dispose([x, dy, y, yReference, dx, dxReference]);
   });
 });

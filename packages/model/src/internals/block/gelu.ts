@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const CUBIC = 0.044715;
-/** z = 2u = x (A + B x^2), with u = sqrt(2/pi) (x + 0.044715 x^3) the tanh argument. */
-const A = 2 * SQRT_2_OVER_PI;
-const B = 2 * SQRT_2_OVER_PI * CUBIC;
+/** z = 2u = x (Z_LINEAR + Z_CUBIC x^2), with u = sqrt(2/pi) (x + 0.044715 x^3) the tanh argument. */
+const Z_LINEAR = 2 * SQRT_2_OVER_PI;
+const Z_CUBIC = 2 * SQRT_2_OVER_PI * CUBIC;
 
 /**
  * Applies unary steps one after another, freeing each intermediate as soon as the next exists.
@@ -26,8 +26,8 @@ function gate(x: tf.Tensor2D): tf.Tensor {
   return pipe(
     x,
     (v) => tf.square(v),
-    (v) => tf.mul(v, B),
-    (v) => tf.add(v, A),
+    (v) => tf.mul(v, Z_CUBIC),
+    (v) => tf.add(v, Z_LINEAR),
     (v) => tf.mul(v, x),
     (v) => tf.sigmoid(v),
   );
@@ -41,24 +41,24 @@ function gate(x: tf.Tensor2D): tf.Tensor {
  * needs 6 element-wise passes instead of 9.
  */
 export function geluTanh(x: tf.Tensor2D): tf.Tensor2D {
-  const s = gate(x);
-  const out = tf.mul(s, x) as tf.Tensor2D;
-  s.dispose();
+  const sigmoid2u = gate(x);
+  const out = tf.mul(sigmoid2u, x) as tf.Tensor2D;
+  sigmoid2u.dispose();
   return out;
 }
 
 /**
- * dy * gelu'(x). With s = sigmoid(z), z = x (A + B x^2): gelu = x s, so
- * gelu'(x) = s + x s (1 - s) dz/dx, dz/dx = A + 3 B x^2. Ordered so that at most three [T, 4D]
- * temporaries are alive at once.
+ * dy * gelu'(x). With s = sigmoid(z), z = x (Z_LINEAR + Z_CUBIC x^2): gelu = x s, so
+ * gelu'(x) = s + x s (1 - s) dz/dx, dz/dx = Z_LINEAR + 3 Z_CUBIC x^2. Ordered so that at most
+ * three [T, 4D] temporaries are alive at once.
  */
 export function geluTanhBackward(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
-  const s = gate(x);
-  // x (A + 3 B x^2)
-  const slope = pipe(x, (v) => tf.square(v), (v) => tf.mul(v, 3 * B), (v) => tf.add(v, A), (v) => tf.mul(v, x));
+  const sigmoid2u = gate(x);
+  // x dz/dx = x (Z_LINEAR + 3 Z_CUBIC x^2)
+  const slope = pipe(x, (v) => tf.square(v), (v) => tf.mul(v, 3 * Z_CUBIC), (v) => tf.add(v, Z_LINEAR), (v) => tf.mul(v, x));
   // s (1 + slope (1 - s)) = s + x s (1 - s) dz/dx
-  const derivative = pipe(s, (v) => tf.sub(1, v), (v) => tf.mul(v, slope), (v) => tf.add(v, 1), (v) => tf.mul(v, s));
-  tf.dispose([s, slope]);
+  const derivative = pipe(sigmoid2u, (v) => tf.sub(1, v), (v) => tf.mul(v, slope), (v) => tf.add(v, 1), (v) => tf.mul(v, sigmoid2u));
+  tf.dispose([sigmoid2u, slope]);
   const out = tf.mul(derivative, dy) as tf.Tensor2D;
   derivative.dispose();
   return out;

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { attentionBackward, attentionForward, BATCHED_SCORE_FLOATS, scoreChunkFloats, scoreChunking } from './attention-op.js';
-import { setDeviceBufferLimits } from './device-limits.js';
-import { transposeEach, type AttentionHeads } from './fused-kernels.js';
-import { setPlainProductsOnly } from './products.js';
-import { maxAbsDiff } from './test-helpers.js';
-import { webgpuForTests } from '../../../../tests/helpers/webgpu.js';
+import { attentionBackward, attentionForward, BATCHED_SCORE_FLOATS, scoreChunkFloats, scoreChunking } from './scaled-dot-product.js';
+import { setDeviceBufferLimits } from '../device-limits.js';
+import { transposeEach } from '../kernels/transpose.js';
+import type { AttentionHeads } from './head-layouts.js';
+import { setPlainProductsOnly } from '../products.js';
+import { maxAbsDiff } from '../test-helpers.js';
+import { webgpuForTests } from '../../../../../tests/helpers/webgpu.js';
 
 // 6 heads of [8 tokens, head_dim 4]: each score map is 64 floats.
 const groups = 6;

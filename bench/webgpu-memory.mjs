@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, webgpuBufferPool } from '@dit/core';
-import { estimateMemory, SingleStreamDiTV2 } from '@dit/model';
+import { estimateMemory, SingleStreamDiTV2, WEBGPU_POOL_FACTOR } from '@dit/model';
 import { createOptimizer } from '@dit/train';
 import { caseById } from './cases.mjs';
 
@@ -88,8 +88,12 @@ const record = {
   persistentBytes: last.aliveTensorBytes,
   poolOverTensors: last.allocatedBytes / peakTensorBytes,
   estimate: { totalBytes: estimate.totalBytes, persistentBytes: estimate.persistentBytes, deviceBytes: estimate.deviceBytes },
-  /** The pool factor this case implies for estimateMemory's model: (allocated - persistent) / (estimated total - persistent). */
-  impliedPoolFactor: (last.allocatedBytes - estimate.persistentBytes) / (estimate.totalBytes - estimate.persistentBytes),
+  /**
+   * The pool factor this case implies for estimateMemory's model, deviceBytes = persistent +
+   * WEBGPU_POOL_FACTOR x (total - persistent) + AdamW's temporaries: (allocated - persistent - temporaries) / (total - persistent).
+   */
+  impliedPoolFactor:
+    (last.allocatedBytes - estimate.deviceBytes + WEBGPU_POOL_FACTOR * (estimate.totalBytes - estimate.persistentBytes)) / (estimate.totalBytes - estimate.persistentBytes),
   allocatedOverDeviceEstimate: last.allocatedBytes / estimate.deviceBytes,
 };
 const line = JSON.stringify(record);

@@ -30,6 +30,8 @@ const root = join(benchDir, '..');
 const argv = process.argv.slice(2);
 const out = join(root, argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : '.gpu-bench');
 const LIMIT_BYTES = 60 * 2 ** 20;
+// --js-only: rebuild app/, python/ and run.sh, keep node.xz, dawn.node.xz and debs/ (xz -9 of Node takes minutes).
+const jsOnly = argv.includes('--js-only') && existsSync(join(out, 'node.xz')) && existsSync(join(out, 'dawn.node.xz'));
 
 const requireFromCore = createRequire(join(root, 'packages/core/package.json'));
 const webgpuDir = dirname(requireFromCore.resolve('webgpu/package.json'));
@@ -51,7 +53,7 @@ function compress(from, to) {
   writeFileSync(to, run('xz', ['-9', '-T0', '-c', from], { maxBuffer: 256 * 2 ** 20 }));
 }
 
-rmSync(out, { recursive: true, force: true });
+for (const part of jsOnly ? ['app', 'python', 'run.sh', 'manifest.json'] : ['']) rmSync(join(out, part), { recursive: true, force: true });
 mkdirSync(join(out, 'app'), { recursive: true });
 
 // 1. The JavaScript: three entry points sharing one chunk of tfjs and @dit.
@@ -90,18 +92,23 @@ writeFileSync(
 );
 
 // 3. Node and Dawn, compressed.
-compress(process.execPath, join(out, 'node.xz'));
-compress(dawnAddon, join(out, 'dawn.node.xz'));
+if (!jsOnly) {
+  compress(process.execPath, join(out, 'node.xz'));
+  compress(dawnAddon, join(out, 'dawn.node.xz'));
+}
 
 // 4. The PyTorch reference.
 mkdirSync(join(out, 'python'));
 for (const file of ['model_reference.py', 'bench_model.py']) copyFileSync(join(root, 'tools/reference', file), join(out, 'python', file));
 
 // 5. The Vulkan loader for machines without one (device/README.md: "bring the loaders").
-mkdirSync(join(out, 'debs'));
-const apt = ['-oAPT::Architecture=amd64', '-oAPT::Architectures=amd64'];
-const debs = spawnSync('apt-get', [...apt, 'download', 'libvulkan1', 'libglvnd0'], { cwd: join(out, 'debs'), stdio: ['ignore', 'pipe', 'pipe'] });
-const debNote = debs.status === 0 ? 'downloaded with apt-get download' : `not downloaded (${(debs.stderr?.toString() || debs.error?.message || '').trim().split('\n').pop()}): machines without a Vulkan loader will report it`;
+let debNote = 'kept from the previous build';
+if (!jsOnly) {
+  mkdirSync(join(out, 'debs'));
+  const apt = ['-oAPT::Architecture=amd64', '-oAPT::Architectures=amd64'];
+  const debs = spawnSync('apt-get', [...apt, 'download', 'libvulkan1', 'libglvnd0'], { cwd: join(out, 'debs'), stdio: ['ignore', 'pipe', 'pipe'] });
+  debNote = debs.status === 0 ? 'downloaded with apt-get download' : `not downloaded (${(debs.stderr?.toString() || debs.error?.message || '').trim().split('\n').pop()}): machines without a Vulkan loader will report it`;
+}
 
 // 6. The entry point.
 copyFileSync(join(here, 'run.sh'), join(out, 'run.sh'));

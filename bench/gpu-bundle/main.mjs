@@ -151,14 +151,14 @@ if (adapter?.software || reference === 'torch-cpu') {
   lines.push(`WIRING CHECK, NOT A GPU MEASUREMENT: ${adapter?.software ? `the WebGPU adapter is software (${adapter.description})` : ''}${adapter?.software && reference === 'torch-cpu' ? '; ' : ''}${reference === 'torch-cpu' ? 'PyTorch ran on the CPU' : ''}.`);
   lines.push('');
 }
-lines.push(renderGpuTable({ machine, cases: [benchCase], summary, memory }).replaceAll('torch-cuda time', `${reference} time`));
+lines.push(renderGpuTable({ machine, cases: [benchCase], summary, memory, reference }));
 if (record.memory.length > 0) {
   lines.push('');
   lines.push('GPU memory on WebGPU over AdamW steps: tfjs-webgpu allocated bytes (its buffer pool included) against estimateMemory.');
   lines.push('');
   lines.push('| checkpointing | peak tensor bytes (tf.profile) | allocated (pool) | estimate: tensors | estimate: deviceBytes | allocated / deviceBytes | implied pool factor |');
   lines.push('|---|---|---|---|---|---|---|');
-  const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const gib = (b) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
   for (const m of record.memory) {
     lines.push(`| ${m.checkpointing ? 'on' : 'off'} | ${gib(m.peakTensorBytes)} | ${gib(m.peakAllocatedBytes)} | ${gib(m.estimate.totalBytes)} | ${gib(m.estimate.deviceBytes)} | ${m.allocatedOverDeviceEstimate.toFixed(2)} | ${m.impliedPoolFactor.toFixed(2)} |`);
   }

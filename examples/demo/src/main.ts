@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectBackend, writeJsonAtomic } from '@dit/core';
-import { plotRun } from '@dit/cli';
+import { plotRun } from '@dit/train';
 import { DEMO_DEFAULTS, type DemoConfig } from './demo-config.js';
 import { runDemo } from './run-demo.js';
 

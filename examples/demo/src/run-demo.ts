@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@dit/core';
-import { writeSampleGrid } from '@dit/cli';
-import { CachedDataset, cacheStatistics, encodePng, preprocess } from '@dit/data';
+import { formatCount, writeFileAtomic, writeJsonAtomic } from '@dit/core';
+import { CachedDataset, cacheStatistics, encodePng, preprocess, writeSampleGrid } from '@dit/data';
 import { PixelAutoencoder, T5Gemma2TextEncoder } from '@dit/encoders';
-import { LatentNormalization } from '@dit/flow';
 import { SingleStreamDiTV2 } from '@dit/model';
-import { sampleImage, train, validationNoise } from '@dit/train';
+import { DiTPipeline } from '@dit/pipeline';
+import { train, validationNoise } from '@dit/train';
 import type { DemoConfig } from './demo-config.js';
 import { demoSchedule } from './schedule.js';
 
@@ -58,7 +57,7 @@ export async function runDemo(config: DemoConfig, info: { backend: string }): Pr
   const model = new SingleStreamDiTV2({ ...config.model, inChannels: channels, textDim, textLength, seed: config.seed });
   // One validation prompt per species: the dataset numbers its 10 species in blocks of 20.
   const firstOfSpecies = dataset.entries.flatMap((entry, index) => ((Number.parseInt(entry.source, 10) - 1) % 20 === 0 ? [index] : []));
-  console.log(`model: ${model.parameterCount().toLocaleString('en-US')} parameters; ${dataset.size} cached images; ${config.epochs} epochs`);
+  console.log(`model: ${formatCount(model.parameterCount())} parameters; ${dataset.size} cached images; ${config.epochs} epochs`);
   const result = await train({
     model,
     dataset,
@@ -73,36 +72,26 @@ export async function runDemo(config: DemoConfig, info: { backend: string }): Pr
   model.dispose();
   if (result.status !== 'completed' || !result.finalDir) throw new Error(`training stopped early; resume from ${result.checkpoint}`);
 
-  // 4. Generate every species from the final (EMA) weights, beside the training image.
-  const final = await SingleStreamDiTV2.fromPretrained(result.finalDir);
-  const lastPhase = schedule[schedule.length - 1];
-  const norm = new LatentNormalization({ scalingFactor: autoencoder.scalingFactor, ...lastPhase.latentNorm });
+  // 4. Generate every species from the final (EMA) weights, beside the training image. final/ is
+  //    a pipeline folder: the model, and pipeline.json naming the parts and the normalisation.
+  const pipe = await DiTPipeline.fromPretrained(result.finalDir, { textEncoder: null });
   const generatedDir = join(config.outDir, 'generated');
   const generated: string[] = [];
   const training: string[] = [];
   for (const [row, index] of firstOfSpecies.entries()) {
     const entry = await dataset.loadEntry(index);
     const [, height, width] = entry.latents.shape;
-    const text = tf.tensor3d(entry.textEmbeddings.data, [1, textLength, textDim]);
+    const text = tf.tensor2d(entry.textEmbeddings.data, [textLength, textDim]);
     const noise = validationNoise({ seed: config.seed + 1000, index: row, channels, height, width });
-    const image = await sampleImage({
-      model: final,
-      prompt: { name: dataset.entries[index].source, text, height, width },
-      noise,
-      toCached: (x) => norm.toCached(x),
-      autoencoder,
-      steps: config.sampleSteps,
-      sampler: 'euler',
-      guidanceScale: config.guidanceScale,
-    });
+    const { images } = await pipe.generate({ promptEmbeds: text, latents: noise, steps: config.sampleSteps, sampler: 'euler', guidanceScale: config.guidanceScale });
     tf.dispose([text, noise]);
     const path = join(generatedDir, `${dataset.entries[index].source.replace(/\.\w+$/, '')}.png`);
-    await writeFileAtomic(path, await encodePng(image));
+    await writeFileAtomic(path, await encodePng(images[0]));
     generated.push(path);
     training.push(join(config.dataDir, dataset.entries[index].source));
   }
-  const parameters = final.parameterCount();
-  final.dispose();
+  const parameters = pipe.model.parameterCount();
+  pipe.dispose();
   const comparisonGrid = join(config.outDir, 'generated-vs-training.png');
   await writeSampleGrid(
     [

@@ -1,4 +1,4 @@
-import { formatDuration } from '@dit/core';
+import { formatCount, formatDuration } from '@dit/core';
 import { describePlan } from '@dit/train';
 import { ORIGINAL_RUN, type MemoryCheck, type RunPlan } from './run-plan.js';
 
@@ -34,7 +34,7 @@ export function formatPlan(plan: RunPlan): string[] {
   lines.push(
     `batch ${plan.batchSize}, one bucket per batch, incomplete batches dropped; phase 1 flips ${plan.flip === 'load' ? 'at load time (p = 0.5)' : 'with mirrored copies cached'}`,
   );
-  lines.push(`schedule: ${plan.phases.length} phases, ${plan.totalEpochs} epochs, ${plan.totalSteps.toLocaleString('en-US')} steps`);
+  lines.push(`schedule: ${plan.phases.length} phases, ${plan.totalEpochs} epochs, ${formatCount(plan.totalSteps)} steps`);
   lines.push(`  ${pad('phase', 20)}${pad('epochs', 11)}${pad('steps/ep', 10)}${pad('loss', 6)}${pad('lr', 42)}${pad('flip', 6)}${pad('latent norm', 20)}${pad('EMA', 7)}text drop`);
   for (const p of plan.phases) {
     lines.push(
@@ -44,7 +44,7 @@ export function formatPlan(plan: RunPlan): string[] {
   }
   const c = plan.model.config;
   lines.push(
-    `model: SingleStreamDiTV2, ${plan.model.parameters.toLocaleString('en-US')} parameters (hidden ${c.hiddenSize}, depth ${c.depth}, ${c.numHeads} heads, ` +
+    `model: SingleStreamDiTV2, ${formatCount(plan.model.parameters)} parameters (hidden ${c.hiddenSize}, depth ${c.depth}, ${c.numHeads} heads, ` +
       `patch ${c.patchSize}, ${c.inChannels} latent channels, text ${c.textLength} x ${c.textDim}); optimiser ${plan.optimizer}`,
   );
   lines.push(`memory (estimateMemory, float32, ${plan.memoryBudget} budget):`);

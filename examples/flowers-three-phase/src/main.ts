@@ -20,10 +20,10 @@ if (parsed === 'help') {
   process.exit(0);
 }
 
-await selectBackend({ log: (line) => console.log(line) });
+const backend = await selectBackend({ log: (line) => console.log(line) });
 const stop = stopOnSignals({ onSignal: (signal) => console.log(`\n${signal}: stopping after this step (again to quit at once)...`) });
 try {
-  const result = await runFlowersThreePhase({ ...resolvePathsFrom(parsed, process.env.INIT_CWD ?? process.cwd()), signal: stop.signal });
+  const result = await runFlowersThreePhase({ ...resolvePathsFrom(parsed, process.env.INIT_CWD ?? process.cwd()), signal: stop.signal, backend: backend.name });
   if (result.status === 'completed') {
     console.log(`\ndone in ${formatDuration(result.seconds)}. In ${result.outDir}:`);
     console.log(`  final EMA weights:   ${result.finalDir}`);

@@ -1,5 +1,6 @@
 import { withDefaults } from '@dit/core';
 import { join } from 'node:path';
+import type { BackendName } from '@dit/core';
 import type { DiTConfig } from '@dit/model';
 import { scaleNamed, type ScaleName } from './scales.js';
 
@@ -57,6 +58,8 @@ export interface FlowersOptions {
   resume?: boolean;
   /** Print the plan, memory and time estimates; train nothing. Default false. */
   dryRun?: boolean;
+  /** The backend selectBackend chose (`BackendChoice.name`), for the plan. Default: read from tfjs (see `backendInUse`). */
+  backend?: BackendName;
   /** Stop after the current step with a checkpoint (see `stopOnSignals`). */
   signal?: AbortSignal;
   /** Where the plan and summaries go. Default console.log. */
@@ -98,8 +101,8 @@ export const FLOWERS_DEFAULTS = {
   progress: true,
 } as const satisfies Partial<FlowersOptions>;
 
-export type ResolvedFlowersOptions = Required<Omit<FlowersOptions, 'cache' | 'vae' | 'textEncoder' | 'epochs' | 'signal' | 'model'>> &
-  Pick<FlowersOptions, 'vae' | 'textEncoder' | 'epochs' | 'signal' | 'model'> & { cache: string };
+export type ResolvedFlowersOptions = Required<Omit<FlowersOptions, 'cache' | 'vae' | 'textEncoder' | 'epochs' | 'signal' | 'model' | 'backend'>> &
+  Pick<FlowersOptions, 'vae' | 'textEncoder' | 'epochs' | 'signal' | 'model' | 'backend'> & { cache: string };
 
 /** Fills the defaults and checks every field, naming the one at fault. */
 export function resolveFlowersOptions(options: FlowersOptions): ResolvedFlowersOptions {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName } from '@dit/core';
 import { countParameters, estimateMemory, trainingStepFlops, type DiTConfig } from '@dit/model';
 import { planMemory, resolveLrSchedule, type MemoryPlan, type Phase } from '@dit/train';
 import { stepsPerEpoch, type DatasetScan } from './dataset-scan.js';
@@ -74,6 +75,19 @@ export interface MakePlanOptions {
   memoryBudget: string;
   /** Throughput to turn FLOPs into seconds; null skips the time estimate. */
   benchmark: MatmulBenchmark | null;
+  /**
+   * The backend in use, as selectBackend names it (`BackendChoice.name`). Default: read from
+   * tf.getBackend() by {@link backendInUse}, which cannot tell tfjs-node-gpu from tfjs-node.
+   */
+  backend?: BackendName;
+}
+
+/**
+ * selectBackend's name for tfjs' active backend. tfjs-node and tfjs-node-gpu both register as
+ * 'tensorflow', so that reads as 'node': pass `BackendChoice.name` where the choice is known.
+ */
+export function backendInUse(tfjsName = tf.getBackend()): string {
+  return tfjsName === 'tensorflow' ? 'node' : tfjsName;
 }
 
 /** 1e-4 rather than 0.0001. */
@@ -135,7 +149,7 @@ export function makePlan(options: MakePlanOptions): RunPlan {
   const gpu = memoryCheck(options, 'node-gpu', latentSizes);
   // WebGPU: the buffer pool counted; the binding limit too when WebGPU is the active backend.
   const webgpu = memoryCheck(options, 'webgpu', latentSizes);
-  const current = tf.getBackend();
+  const current = options.backend ?? backendInUse();
   const here = current === 'node-gpu' || current === 'webgpu' ? null : memoryCheck(options, current, latentSizes);
   const checkpointing = (here?.plan ?? gpu.plan)?.checkpointing ?? false;
 

@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic, type Logger } from '@dit/core';
-import { plotRun, type PlotRunResult } from '@dit/cli';
 import { CachedDataset, cacheStatistics, MANIFEST_FILE, type CacheStatistics } from '@dit/data';
 import { SingleStreamDiTV2 } from '@dit/model';
-import { train, type Phase } from '@dit/train';
+import { plotRun, train, type Phase, type PlotRunResult } from '@dit/train';
 import { scanDataset } from './dataset-scan.js';
 import { loadAutoencoder } from './encoders.js';
 import { formatPlan } from './format-plan.js';
-import { generateImages } from './generate.js';
+import { generateFinalImages } from './generate.js';
 import { resolveFlowersOptions, type FlowersOptions } from './options.js';
 import { prepareCache } from './prepare-cache.js';
 import { makePlan, type RunPlan } from './run-plan.js';
@@ -77,6 +76,7 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     optimizer: flowers.optimizer,
     memoryBudget: flowers.memoryBudget,
     benchmark: await benchmarkMatmul(),
+    backend: flowers.backend,
   });
   log(`flowers-three-phase, ${scale.name} scale${flowers.dryRun ? ': dry run (nothing is loaded or trained)' : ''}`);
   for (const line of formatPlan(plan)) log(line);
@@ -154,11 +154,10 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     }
 
     // 5. The original's inference from the EMA weights, and the report.
-    const generated = await generateImages({
-      modelDir: result.finalDir,
+    const generated = await generateFinalImages({
+      finalDir: result.finalDir,
       prompts,
       autoencoder,
-      lastPhase: schedule[schedule.length - 1],
       bucket: scale.buckets[0],
       outDir: join(outDir, 'generated'),
       sampler: flowers.sampler,

@@ -172,7 +172,7 @@ describe('flowers-three-phase --scale tiny', () => {
     // Validation once (raw and EMA), one generated PNG per prompt at the first bucket, the report.
     expect(readdirSync(join(out, 'samples')).sort()).toEqual(['epoch_0005_ema_entry0.png', 'epoch_0005_raw_entry0.png']);
     expect(result.generated).toHaveLength(2);
-    for (const file of result.generated) expect(await imageSize(readFileSync(file))).toEqual({ width: 64, height: 64 });
+    for (const file of result.generated) expect(await imageSize(readFileSync(file))).toMatchObject({ width: 64, height: 64 });
     for (const file of [result.generatedGrid!, result.report!.lossChart, result.report!.report, join(out, 'result.json'), join(out, 'cache-statistics.json')]) {
       expect(existsSync(file), file).toBe(true);
     }

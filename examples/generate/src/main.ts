@@ -16,7 +16,6 @@ const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     model: text,
-    weights: text,
     prompt: { type: 'string', multiple: true },
     'negative-prompt': text,
     'text-encoder': text,
@@ -40,7 +39,8 @@ if (values.help) {
   console.log(`usage: pnpm --filter @dit/example-generate start -- [--model DIR] [--prompt TEXT]... [--entry FILE]...
   [--negative-prompt TEXT] [--text-encoder SPEC] [--vae SPEC] [--width PX] [--height PX] [--steps N]
   [--sampler NAME] [--cfg W] [--shift S] [--seed N] [--batch N] [--latent-std X] [--latent-offset X] [--out DIR]
-defaults: the demo's model (${EXAMPLE_DEFAULTS.model}), text encoder ${EXAMPLE_DEFAULTS.textEncoder}, vae ${EXAMPLE_DEFAULTS.vae}, ${EXAMPLE_DEFAULTS.width}x${EXAMPLE_DEFAULTS.height}, rk4, 50 steps, CFG 1.5`);
+defaults: the demo's run (${EXAMPLE_DEFAULTS.model}: its final/ pipeline folder names the text encoder, autoencoder and
+normalisation), ${EXAMPLE_DEFAULTS.width}x${EXAMPLE_DEFAULTS.height}, rk4, 50 steps, CFG 1.5`);
   process.exit(0);
 }
 const number = (name: string, value: string | undefined) => {
@@ -53,7 +53,6 @@ const number = (name: string, value: string | undefined) => {
 await selectBackend({ log: (line) => console.log(line) });
 const result = await generate({
   model: resolve(root, values.model ?? EXAMPLE_DEFAULTS.model),
-  weights: values.weights as 'ema' | 'model' | undefined,
   prompts: values.prompt,
   negativePrompt: values['negative-prompt'],
   textEncoder: values['text-encoder'],

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@dit/core';
-import { writeSampleGrid } from '@dit/cli';
-import { decodeImage, encodePng, imagesToTensor, nearestBucket, resizeToBucket, tensorToImage } from '@dit/data';
+import { formatCount, writeFileAtomic } from '@dit/core';
+import { decodeImage, encodePng, imagesToTensor, nearestBucket, resizeToBucket, writeSampleGrid } from '@dit/data';
 import { PixelAutoencoder, T5Gemma2TextEncoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
+import { DiTPipeline } from '@dit/pipeline';
 import { overfit } from '@dit/train';
 import type { OverfitConfig } from './overfit-config.js';
 
@@ -46,7 +46,7 @@ export async function runOverfit(config: OverfitConfig, log: (line: string) => v
   tf.dispose([encoded.embeddings, encoded.attentionMask]);
 
   const model = new SingleStreamDiTV2({ ...config.model, inChannels: latents.shape[0], textDim: text.shape[1], textLength: text.shape[0], seed: config.seed });
-  log(`model: ${model.parameterCount().toLocaleString('en-US')} parameters; ${config.steps} steps at lr ${config.lr}, ${config.batchSize} copies a step`);
+  log(`model: ${formatCount(model.parameterCount())} parameters; ${config.steps} steps at lr ${config.lr}, ${config.batchSize} copies a step`);
   try {
     const result = await overfit({
       model,
@@ -60,12 +60,8 @@ export async function runOverfit(config: OverfitConfig, log: (line: string) => v
         if (step === 1 || step % config.printEvery === 0 || step === config.steps) log(`step ${String(step).padStart(5)}  loss ${loss.toFixed(4)}`);
       },
     });
-    const decoded = await autoencoder.decode(result.sample);
-    result.sample.dispose();
-    const unit = tf.tidy(() => tf.clipByValue(tf.add(tf.div(decoded, 2), 0.5), 0, 1));
-    decoded.dispose();
-    const reconstruction = await tensorToImage(unit);
-    unit.dispose();
+    // The pipeline's decode stage: the latents are the pixels themselves, so no normalisation to undo.
+    const [reconstruction] = await new DiTPipeline({ model, autoencoder }).decode(result.sample).finally(() => result.sample.dispose());
 
     const files = {
       original: join(config.outDir, 'original.png'),

@@ -3,11 +3,11 @@ import { selectBackend } from '@dit/core';
 import { readConfigFile, mergeOptions } from './config-file.js';
 import { doctor, formatDoctorReport } from './commands/doctor.js';
 import { CliError, EXIT } from './errors.js';
-import { plotRun } from './plot/plot-run.js';
+import { plotRun } from '@dit/train';
 import { checkCacheCommand, preprocessCommand, statsCommand, type PreprocessCommandOptions } from './commands/data-commands.js';
 import { infoCommand } from './commands/info-command.js';
 import { sampleCommand, type SampleCommandOptions } from './commands/sample-command.js';
-import { GENERATE_DEFAULTS } from './commands/sample-core.js';
+import { SAMPLE_IMAGES_DEFAULTS } from './commands/sample-images.js';
 import { trainCommand, type TrainCommandOptions } from './commands/train-command.js';
 
 export interface CliIo {
@@ -107,7 +107,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
   program
     .command('preprocess')
     .description('encode a folder of images + same-stem .txt captions into a latent cache (exit 3 when some images failed)')
-    .option('--dataset <dir>', 'folder of images (png, jpg, jpeg, webp) and captions (required; flag or config)')
+    .option('--dataset <dir>', 'folder of images (png, jpg, jpeg, webp, gif, tif, tiff, avif) and captions, not searched below (required; flag or config)')
     .option('--cache <dir>', 'cache folder to write, resumable (required; flag or config)')
     .option('--text-encoder <id>', "Hugging Face id or folder of a T5Gemma 2 model, or 'random[:tiny[:seed]]'", 'google/t5gemma-2-1b-1b')
     .option('--vae <id>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]'", 'KBlueLeaf/EQ-SDXL-VAE')
@@ -180,26 +180,26 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
   program
     .command('sample')
     .description('generate PNGs from prompts or cached entries with a trained model (settings in the PNG text chunks and a .json beside)')
-    .option('--model <dir>', 'model folder (config.json + model.safetensors), training checkpoint or run folder (required)')
+    .option('--model <dir>', 'pipeline or model folder (a run\'s final/: config.json + model.safetensors + pipeline.json), training checkpoint or run folder (required)')
     .option('--weights <which>', 'for a checkpoint: ema or model (default: ema when present)')
     .option('--prompt <text>', 'a prompt (repeat for more)', collect, [])
     .option('--prompts <file>', 'a file of prompts, one a line')
     .option('--negative-prompt <text>', 'encoded as the unconditional text (default: zero embeddings, as in training)')
-    .option('--text-encoder <spec>', "Hugging Face id or folder of a T5Gemma 2 model, or 'random[:tiny[:seed]]'", GENERATE_DEFAULTS.textEncoder)
+    .option('--text-encoder <spec>', "Hugging Face id or folder of a T5Gemma 2 model, or 'random[:tiny[:seed]]' (default: the model folder's pipeline.json, else google/t5gemma-2-1b-1b)")
     .option('--entry <file>', 'a cache entry (.safetensors) to sample from its text, at its size (repeat for more)', collect, [])
-    .option('--vae <spec>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]' (default: the entry's, else KBlueLeaf/EQ-SDXL-VAE)")
-    .option('--width <pixels>', "image width (default 512, or the entry's)", integer('width'))
-    .option('--height <pixels>', "image height (default 512, or the entry's)", integer('height'))
-    .option('--steps <n>', 'sampling steps', integer('steps'), GENERATE_DEFAULTS.steps)
-    .option('--sampler <name>', 'euler, midpoint, heun, rk4, rk4-original, dpm-solver++2m or any registered sampler', GENERATE_DEFAULTS.sampler)
-    .option('--cfg <scale>', 'classifier-free guidance scale (1 = none)', number('cfg'), GENERATE_DEFAULTS.cfg)
-    .option('--cfg-mode <mode>', 'batched (one forward of [uncond; cond]) or separate (two, less memory)', GENERATE_DEFAULTS.cfgMode)
-    .option('--shift <s>', 'timestep shift of the sampling grid (1 = none)', number('shift'), GENERATE_DEFAULTS.shift)
-    .option('--seed <n>', 'noise seed; image k of each prompt uses seed + k', integer('seed'), GENERATE_DEFAULTS.seed)
-    .option('--batch <n>', 'images per prompt or entry', integer('batch'), GENERATE_DEFAULTS.batch)
-    .option('--latent-std <x>', "training's latent std (default: the checkpoint's state.json, else 1)", number('latent-std'))
-    .option('--latent-offset <x>', "training's latent offset (default: the checkpoint's state.json, else 0)", number('latent-offset'))
-    .option('--out <dir>', 'output folder', GENERATE_DEFAULTS.outDir)
+    .option('--vae <spec>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]' (default: the entry's, else pipeline.json's, else KBlueLeaf/EQ-SDXL-VAE)")
+    .option('--width <pixels>', "image width (default: the entry's, else pipeline.json's, else 512)", integer('width'))
+    .option('--height <pixels>', "image height (default: the entry's, else pipeline.json's, else 512)", integer('height'))
+    .option('--steps <n>', 'sampling steps (default: pipeline.json\'s, else 50)', integer('steps'))
+    .option('--sampler <name>', 'euler, midpoint, heun, rk4, rk4-original, dpm-solver++2m or any registered sampler (default: pipeline.json\'s, else rk4)')
+    .option('--cfg <scale>', 'classifier-free guidance scale, 1 = none (default: pipeline.json\'s, else 1.5)', number('cfg'))
+    .option('--cfg-mode <mode>', 'batched (one forward of [uncond; cond]) or separate (two, less memory) (default: pipeline.json\'s, else batched)')
+    .option('--shift <s>', 'timestep shift of the sampling grid, 1 = none (default: pipeline.json\'s, else 1)', number('shift'))
+    .option('--seed <n>', 'noise seed; image k of each prompt uses seed + k', integer('seed'), SAMPLE_IMAGES_DEFAULTS.seed)
+    .option('--batch <n>', 'images per prompt or entry', integer('batch'), SAMPLE_IMAGES_DEFAULTS.batch)
+    .option('--latent-std <x>', "training's latent std (default: the checkpoint's state.json, else pipeline.json's, else 1)", number('latent-std'))
+    .option('--latent-offset <x>', "training's latent offset (default: the checkpoint's state.json, else pipeline.json's, else 0)", number('latent-offset'))
+    .option('--out <dir>', 'output folder', SAMPLE_IMAGES_DEFAULTS.outDir)
     .option('--config <file>', 'options from a JSON or YAML file')
     .action(async (_opts, command: CommandType) => {
       exit.code = await sampleCommand(await resolveOptions<SampleCommandOptions & Record<string, unknown>>(command), io.out);

@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { tempPathFor } from './safetensors/writer.js';
+import { tempPathFor } from './temp-files.js';
 
 /** Writes a file through a temporary sibling and a rename: readers never see half a file. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {

@@ -21,11 +21,14 @@ export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/no
 export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
 export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
 export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
-export { findSharedLibrary } from './backends/shared-library.js';
+export { findSharedLibrary } from './webgpu/driver-report.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { tempPathFor, isTempFileName, removeTempFiles } from './temp-files.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
-export { consoleLogger, silentLogger, Progress, formatDuration, type Logger } from './logger.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { Progress, ExponentialAverage, formatDuration, type ProgressOptions, type ProgressStream } from './progress.js';
+export { formatCount } from './format-count.js';
 export { tensorFromData, tensorToWrite } from './tensor-data.js';
 export { SafetensorsError } from './safetensors/errors.js';
 export {

@@ -48,7 +48,7 @@ describe('options given as undefined take their defaults', () => {
     const decoded = await decodeImage(bytes, allUndefined(DECODE_IMAGE_DEFAULTS));
     expect(decoded).toEqual(await decodeImage(bytes));
     expect([decoded.width, decoded.height, decoded.data[0]]).toEqual([2, 3, 255]);
-    expect(await imageSize(bytes, allUndefined(DECODE_IMAGE_DEFAULTS))).toEqual({ width: 2, height: 3 });
+    expect(await imageSize(bytes, allUndefined(DECODE_IMAGE_DEFAULTS))).toEqual({ width: 2, height: 3, frames: 1 });
     await expect(imageSize(Buffer.from('junk'), allUndefined(DECODE_IMAGE_DEFAULTS))).rejects.toThrow(/^image: cannot read image/);
   });
 

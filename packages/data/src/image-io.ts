@@ -29,7 +29,7 @@ export interface DecodeImageOptions {
 
 export const DECODE_IMAGE_DEFAULTS = { alpha: 'drop', autoOrient: true, name: 'image' } as const satisfies DecodeImageOptions;
 
-/** Decodes PNG, JPEG or WebP bytes (any bit depth, grey, palette or CMYK) to 8-bit sRGB. */
+/** Decodes PNG, JPEG, WebP, GIF, TIFF or AVIF bytes (any bit depth, grey, palette or CMYK; the first frame of an animation) to 8-bit sRGB. */
 export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RgbImage> {
   const { alpha, autoOrient, name } = withDefaults(DECODE_IMAGE_DEFAULTS, options);
   let pipeline = sharp(bytes);
@@ -44,11 +44,14 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
 }
 
-/** Width and height from the image header alone (after EXIF orientation when asked). */
+/**
+ * Width and height from the image header alone (after EXIF orientation when asked), and the
+ * number of frames (pages) of an animated GIF/WebP or multi-page TIFF, of which only the first is decoded.
+ */
 export async function imageSize(
   bytes: Uint8Array,
   options: Pick<DecodeImageOptions, 'autoOrient' | 'name'> = {},
-): Promise<{ width: number; height: number }> {
+): Promise<{ width: number; height: number; frames: number }> {
   const { autoOrient, name } = withDefaults(DECODE_IMAGE_DEFAULTS, options);
   let metadata: Metadata;
   try {
@@ -58,7 +61,7 @@ export async function imageSize(
   }
   const size = autoOrient && metadata.autoOrient ? metadata.autoOrient : metadata;
   if (!size.width || !size.height) throw new Error(`${name}: image header has no size`);
-  return { width: size.width, height: size.height };
+  return { width: size.width, height: size.height, frames: metadata.pages ?? 1 };
 }
 
 /** PNG bytes of an RGB image. */

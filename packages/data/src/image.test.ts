@@ -42,8 +42,8 @@ describe('decodeImage', () => {
 
   it('applies EXIF orientation unless told not to', async () => {
     const rotated = await sharp({ create: { width: 6, height: 4, channels: 3, background: '#808080' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    expect(await imageSize(rotated)).toEqual({ width: 4, height: 6 });
-    expect(await imageSize(rotated, { autoOrient: false })).toEqual({ width: 6, height: 4 });
+    expect(await imageSize(rotated)).toEqual({ width: 4, height: 6, frames: 1 });
+    expect(await imageSize(rotated, { autoOrient: false })).toEqual({ width: 6, height: 4, frames: 1 });
     const image = await decodeImage(rotated);
     expect([image.width, image.height]).toEqual([4, 6]);
   });

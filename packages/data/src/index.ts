@@ -12,9 +12,20 @@ export {
   type GenerateBucketsOptions,
   type ValidateBucketsOptions,
 } from './buckets.js';
-export { discoverPairs, readCaption, DISCOVER_PAIRS_DEFAULTS, type SourcePair, type DiscoverPairsOptions } from './discover.js';
+export {
+  discoverPairs,
+  scanDataset,
+  DISCOVER_PAIRS_DEFAULTS,
+  type SourcePair,
+  type DiscoverPairsOptions,
+  type DatasetScan,
+  type IgnoredFile,
+  type IgnoredKind,
+} from './discover.js';
+export { readCaption, normaliseNewlines } from './caption.js';
 export { decodeImage, imageSize, encodePng, DECODE_IMAGE_DEFAULTS, type RgbImage, type AlphaMode, type DecodeImageOptions } from './image-io.js';
 export { resizeToBucket, flipHorizontal, type ResizeMode, type ResizeToBucketOptions } from './resize.js';
+export { resizeChange, resizeWarnings, RESIZE_WARNING_DEFAULTS, type ResizeChange, type ResizeWarningThresholds, type PreprocessWarning } from './resize-warnings.js';
 export { imagesToTensor, tensorToImage } from './pixels.js';
 export { cacheSettingsKey, type CacheSettings } from './cache-settings.js';
 export {
@@ -60,3 +71,5 @@ export {
   type SampledBatch,
 } from './bucket-batch-sampler.js';
 export { CachedDataset, CACHED_DATASET_DEFAULTS, type CachedDatasetOptions, type LoadBatchOptions, type Batch } from './cached-dataset.js';
+export { addPngText, readPngText } from './png-text.js';
+export { writeSampleGrid, findEpochSamples, pickRows, type GridRow, type SampleGridOptions } from './sample-grid.js';

@@ -3,11 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { nearestBucket, type Bucket } from './buckets.js';
 import { readCacheEntryHeader } from './cache-entry.js';
 import type { CacheSettings } from './cache-settings.js';
-import { readCaption, type SourcePair } from './discover.js';
+import { readCaption } from './caption.js';
+import type { SourcePair } from './discover.js';
 import { imageSize } from './image-io.js';
 import { sha256 } from './internals/hash.js';
 import type { ManifestEntry } from './manifest.js';
 import { SourceError, type PreprocessFailure } from './report.js';
+import type { ResizeMode } from './resize.js';
+import { resizeWarnings, type PreprocessWarning, type ResizeWarningThresholds } from './resize-warnings.js';
 
 /**
  * Flip augmentation at cache time. true adds a mirrored copy of every image (`<stem>.flipped`);
@@ -37,6 +40,9 @@ export interface PlanEntriesOptions {
   /** Images whose shorter side is below this many pixels are reported, not cached. */
   minSize: number;
   autoOrient: boolean;
+  /** How images meet their bucket (for the resize warnings). */
+  resize: ResizeMode;
+  resizeWarnings: Required<ResizeWarningThresholds>;
   signal?: AbortSignal;
 }
 
@@ -48,9 +54,10 @@ export const ENTRY_EXTENSION = '.safetensors';
  */
 export async function planEntries(
   options: PlanEntriesOptions,
-): Promise<{ entries: PlannedEntry[]; failures: PreprocessFailure[]; aborted: boolean }> {
+): Promise<{ entries: PlannedEntry[]; failures: PreprocessFailure[]; warnings: PreprocessWarning[]; aborted: boolean }> {
   const entries: PlannedEntry[] = [];
   const failures: PreprocessFailure[] = [];
+  const warnings: PreprocessWarning[] = [];
   const owners = new Map<string, string>();
   for (const pair of options.pairs) {
     if (options.signal?.aborted) break;
@@ -90,12 +97,21 @@ export async function planEntries(
       }
       for (const entry of planned) owners.set(entry.file, pair.imageFile);
       entries.push(...planned);
+      warnings.push(...resizeWarnings({ file: pair.imageFile, path: pair.imagePath, ...size }, bucket, options.resize, options.resizeWarnings));
+      if (size.frames > 1) {
+        warnings.push({
+          source: pair.imageFile,
+          kind: 'first-frame',
+          factor: size.frames,
+          message: `${pair.imagePath}: holds ${size.frames} frames (an animation or a multi-page file); its first frame is cached`,
+        });
+      }
     } catch (error) {
       if (!(error instanceof SourceError)) throw error;
       failures.push({ source: pair.imageFile, kind: error.kind, message: error.message });
     }
   }
-  return { entries, failures, aborted: options.signal?.aborted === true };
+  return { entries, failures, warnings, aborted: options.signal?.aborted === true };
 }
 
 /** The manifest line of a planned entry made under `settings`. */

@@ -1,6 +1,6 @@
 import { PixelAutoencoder } from '@dit/encoders';
 import * as tf from '@tensorflow/tfjs-core';
-import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { sha256 } from './internals/hash.js';
 import { readManifest } from './manifest.js';
 import { imagesToTensor } from './pixels.js';
 import { preprocess, type PreprocessOptions } from './preprocess.js';
-import { REPORT_FILE } from './report.js';
+import { formatPreprocessSummary, REPORT_FILE } from './report.js';
 import { flipHorizontal, resizeToBucket } from './resize.js';
 import { copyFixtures, FIXTURE_BUCKETS, removeTempDirs, tempDir, TEST_BUCKETS } from './test-utils/fixtures.js';
 import { HashTextEncoder } from './test-utils/hash-text-encoder.js';
@@ -224,9 +224,62 @@ describe('preprocess', () => {
     await expect(stat(cacheDir)).rejects.toThrow(/ENOENT/);
   });
 
+  it('caches or lists every file of an awkward folder, and warns about extreme resizes with their factor', async () => {
+    const datasetDir = await fixtureDataset('pp-awkward-data');
+    const image = (width: number, height: number, red: number) => sharp({ create: { width, height, channels: 3, background: { r: red, g: 90, b: 40 } } });
+    const frames = await Promise.all([10, 200, 90].map((red) => image(16, 16, red).png().toBuffer()));
+    const add = async (name: string, bytes: Buffer, caption?: string) => {
+      await writeFile(join(datasetDir, name), bytes);
+      if (caption) await writeFile(join(datasetDir, name.replace(/\.\w+$/, '.txt')), caption);
+    };
+    await add('tiny.png', await image(16, 16, 30).png().toBuffer(), 'A tiny picture.');
+    await add('panorama.png', await image(800, 8, 60).png().toBuffer(), 'A very wide picture.');
+    await add('animated.gif', await sharp(frames, { join: { animated: true } }).gif().toBuffer(), 'An animation.');
+    await add('scan.tif', await image(64, 64, 120).tiff().toBuffer(), 'A TIFF scan.');
+    await add('old.bmp', Buffer.from('BM not read'), 'A bitmap.');
+    await add('orphan.txt', Buffer.from('A caption whose image is gone.'));
+    await add('.DS_Store', Buffer.from('finder'));
+    await mkdir(join(datasetDir, 'more'));
+    await writeFile(join(datasetDir, 'more', 'x.png'), await image(64, 64, 1).png().toBuffer());
+    const cacheDir = await tempDir('pp-awkward-cache');
+    const result = await run(datasetDir, cacheDir);
+
+    expect(result).toMatchObject({ ok: true, sources: 12, entries: 12, failed: 0 });
+    expect(result.warnings.map((w) => [w.source, w.kind, Number(w.factor.toFixed(2))])).toEqual([
+      ['animated.gif', 'upscaled', 4],
+      ['animated.gif', 'first-frame', 3],
+      ['panorama.png', 'upscaled', 6],
+      ['panorama.png', 'aspect-distorted', 60],
+      ['tiny.png', 'upscaled', 4],
+    ]);
+    expect(Object.fromEntries(result.ignored.map((f) => [f.file, f.kind]))).toEqual({
+      '.DS_Store': 'hidden',
+      'more/': 'subfolder',
+      'old.bmp': 'unsupported-format',
+      'old.txt': 'caption-without-image',
+      'orphan.txt': 'caption-without-image',
+    });
+    const summary = formatPreprocessSummary(result);
+    expect(summary[0]).toMatch(/12 images, 12 entries written, 0 up to date, 0 failed, 5 warnings, 5 files not used$/);
+    expect(summary).toContain(`  warning (upscaled): ${join(datasetDir, 'tiny.png')}: 16x16 -> 64x64 enlarges it 4.00x (warning above 2x): the cached image is mostly interpolation`);
+    expect(summary).toContain(`  not used (unsupported-format): ${join(datasetDir, 'old.bmp')}: .bmp images are not read (formats read: .png, .jpg, .jpeg, .webp, .gif, .tif, .tiff, .avif); convert it, e.g. to PNG`);
+    const report = JSON.parse(await readFile(join(cacheDir, REPORT_FILE), 'utf8'));
+    expect(report.warnings).toHaveLength(5);
+    expect(report.ignored).toHaveLength(5);
+    // The TIFF and the GIF's first frame are cached as they look.
+    const gif = await readCacheEntry(join(cacheDir, 'animated.safetensors'));
+    expect(gif.latents.data[0]).toBeCloseTo(10 / 127.5 - 1, 5);
+    expect((await readCacheEntry(join(cacheDir, 'scan.safetensors'))).metadata).toMatchObject({ width: 64, height: 64, originalWidth: 64 });
+    // Thresholds are options.
+    const relaxed = await run(datasetDir, await tempDir('pp-awkward-relaxed'), { resizeWarnings: { maxUpscale: 10, maxAspectDistortion: 100 } });
+    expect(relaxed.warnings.map((w) => w.kind)).toEqual(['first-frame']);
+  });
+
   it('says so when the dataset folder holds no images', async () => {
     const empty = await tempDir('pp-empty');
-    await writeFile(join(empty, 'readme.txt'), 'no images here');
-    await expect(run(empty, join(empty, 'cache'))).rejects.toThrow(`preprocess: no images (.png, .jpg, .jpeg, .webp) in ${empty}`);
+    await writeFile(join(empty, 'readme.md'), 'no images here');
+    await expect(run(empty, join(empty, 'cache'))).rejects.toThrow(
+      `preprocess: no images (.png, .jpg, .jpeg, .webp, .gif, .tif, .tiff, .avif) in ${empty}; not used:\n  ${join(empty, 'readme.md')}: neither an image`,
+    );
   });
 });

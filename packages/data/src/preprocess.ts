@@ -1,19 +1,19 @@
-import { Progress, withDefaults } from '@dit/core';
+import { Progress, removeTempFiles, withDefaults } from '@dit/core';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bucketKey, DEFAULT_BUCKETS, validateBuckets, type Bucket } from './buckets.js';
 import { cacheSettingsKey, type CacheSettings } from './cache-settings.js';
-import { discoverPairs, DISCOVER_PAIRS_DEFAULTS } from './discover.js';
+import { DISCOVER_PAIRS_DEFAULTS, scanDataset } from './discover.js';
 import { encodeEntries } from './encode-entries.js';
 import type { AlphaMode } from './image-io.js';
 import { compareNatural } from './internals/natural-sort.js';
-import { removeTempFiles } from './internals/temp-files.js';
 import { MANIFEST_FILE, tryReadManifest, writeManifest, type ManifestEntry } from './manifest.js';
 import { isEntryUpToDate, manifestEntryFor, planEntries, type FlipMode, type PlannedEntry } from './plan.js';
 import { REPORT_FILE, writePreprocessReport, type PreprocessFailure, type PreprocessResult } from './report.js';
 import type { ResizeMode } from './resize.js';
+import { RESIZE_WARNING_DEFAULTS, type ResizeWarningThresholds } from './resize-warnings.js';
 
 export interface PreprocessProgress {
   /** Entries handled so far this run (written or failed), out of `total` that needed work. */
@@ -55,10 +55,12 @@ export interface PreprocessOptions {
   minSize?: number;
   /** The DiT's patch size, which bucket latents must divide into. Default 2. */
   patchSize?: number;
-  /** Default png, jpg, jpeg, webp. */
+  /** Default png, jpg, jpeg, webp, gif, tif, tiff, avif (the original read the first four). */
   imageExtensions?: readonly string[];
   /** Default ['.txt']. */
   captionExtensions?: readonly string[];
+  /** When an image's resize earns a warning in the report (extreme upscale, stretch or crop). Default RESIZE_WARNING_DEFAULTS. */
+  resizeWarnings?: ResizeWarningThresholds;
   /** Remove entries of an earlier run whose source is gone or now fails. Default true. */
   prune?: boolean;
   /** Called after every batch. */
@@ -115,14 +117,18 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
   };
   const settingsKey = cacheSettingsKey(settings);
 
-  const pairs = await discoverPairs(preprocessing);
+  const { pairs, ignored } = await scanDataset(preprocessing);
   if (pairs.length === 0) {
-    throw new Error(`preprocess: no images (${(preprocessing.imageExtensions ?? DISCOVER_PAIRS_DEFAULTS.imageExtensions).join(', ')}) in ${preprocessing.datasetDir}`);
+    const notUsed = ignored.filter((file) => file.kind !== 'hidden').map((file) => `\n  ${file.message}`);
+    throw new Error(
+      `preprocess: no images (${(preprocessing.imageExtensions ?? DISCOVER_PAIRS_DEFAULTS.imageExtensions).join(', ')}) in ${preprocessing.datasetDir}` +
+        (notUsed.length ? `; not used:${notUsed.slice(0, 10).join('')}${notUsed.length > 10 ? `\n  (${notUsed.length - 10} more)` : ''}` : ''),
+    );
   }
   await mkdir(preprocessing.cacheDir, { recursive: true });
   const tempFiles = await removeTempFiles(preprocessing.cacheDir);
   const previous = await tryReadManifest(preprocessing.cacheDir);
-  const plan = await planEntries({ ...preprocessing, pairs });
+  const plan = await planEntries({ ...preprocessing, pairs, resizeWarnings: withDefaults(RESIZE_WARNING_DEFAULTS, preprocessing.resizeWarnings) });
   const failures: PreprocessFailure[] = [...plan.failures];
 
   const kept: ManifestEntry[] = [];
@@ -202,6 +208,8 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     tempFilesRemoved: tempFiles.length,
     buckets,
     failures,
+    ignored,
+    warnings: plan.warnings,
     seconds: (Date.now() - startedAt.getTime()) / 1000,
     manifestPath: join(preprocessing.cacheDir, MANIFEST_FILE),
     reportPath: join(preprocessing.cacheDir, REPORT_FILE),

@@ -1,5 +1,7 @@
 import { writeJsonAtomic } from '@dit/core';
 import { join } from 'node:path';
+import type { IgnoredFile } from './discover.js';
+import type { PreprocessWarning } from './resize-warnings.js';
 
 /** Why a source image produced no cache entry. */
 export type FailureKind =
@@ -56,6 +58,10 @@ export interface PreprocessResult extends PreprocessCounts {
   /** Entries per bucket key ('512x512'), flipped copies included. */
   buckets: Record<string, number>;
   failures: PreprocessFailure[];
+  /** Every other file and folder of the dataset folder, with why it is not used (hidden files, subfolders, lone captions, other formats). */
+  ignored: IgnoredFile[];
+  /** Images cached, but worth a look: extreme upscales, stretches or crops, animations of which one frame was kept. */
+  warnings: PreprocessWarning[];
   seconds: number;
   manifestPath: string;
   reportPath: string;
@@ -70,17 +76,21 @@ export async function writePreprocessReport(
   await writeJsonAtomic(join(cacheDir, REPORT_FILE), { version: 1, ...report });
 }
 
-/** Human-readable lines for a command line: counts, the bucket table and every failure. */
+/** Human-readable lines for a command line: counts, the bucket table, every failure, warning and file left out. */
 export function formatPreprocessSummary(result: PreprocessResult): string[] {
   const lines = [
     `${result.aborted ? 'aborted' : 'done'} in ${result.seconds.toFixed(1)} s: ${result.sources} images, ` +
       `${result.written} entries written, ${result.skipped} up to date, ${result.failed} failed` +
-      (result.pruned ? `, ${result.pruned} stale removed` : ''),
+      (result.pruned ? `, ${result.pruned} stale removed` : '') +
+      (result.warnings.length ? `, ${result.warnings.length} warnings` : '') +
+      (result.ignored.length ? `, ${result.ignored.length} files not used` : ''),
   ];
   const total = Object.values(result.buckets).reduce((a, b) => a + b, 0);
   for (const [key, count] of Object.entries(result.buckets)) {
     lines.push(`  [${key}]: ${String(count).padStart(5)} entries (${((100 * count) / Math.max(total, 1)).toFixed(1)}%)`);
   }
   for (const failure of result.failures) lines.push(`  error (${failure.kind}): ${failure.message}`);
+  for (const warning of result.warnings) lines.push(`  warning (${warning.kind}): ${warning.message}`);
+  for (const file of result.ignored) lines.push(`  not used (${file.kind}): ${file.message}`);
   return lines;
 }

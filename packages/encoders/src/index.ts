@@ -37,6 +37,8 @@ export {
   type TensorSpec,
   type AutoencoderKLSourceOptions,
   type TiledDecodeOptions,
+  type TilingOptions,
+  type AutoencoderKLEncodeOptions,
 } from './vae/index.js';
 export {
   T5Gemma2TextEncoder,

@@ -14,7 +14,7 @@ export {
   configFromJson,
   type DiTConfig,
 } from './config.js';
-export { stateDictShapes, countParameters, type StateDictEntry } from './state-dict.js';
+export { stateDictShapes, countParameters, countParametersExact, type StateDictEntry } from './state-dict.js';
 export { initializeWeights, initRule, type InitRule, type InitializeWeightsOptions } from './init.js';
 export {
   estimateMemory,
@@ -37,3 +37,10 @@ export { forwardFlops, trainingStepFlops } from './flops.js';
 export { rope2dAngles, ropeTables, applyRope, type RopeTables } from './rope.js';
 export { timestepEmbedding, TIMESTEP_FEATURES } from './timestep.js';
 export { patchify, unpatchify } from './patchify.js';
+export {
+  setWebgpuKernelsEnabled,
+  webgpuKernelSwitches,
+  WEBGPU_KERNEL_NAMES,
+  type WebgpuKernelName,
+} from './webgpu/switches.js';
+export { flashAttentionApplies, flashAttentionSupportsHeadDim, type FlashAttentionSupport } from './webgpu/flash-attention.js';

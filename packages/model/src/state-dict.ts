@@ -39,7 +39,12 @@ export function stateDictShapes(config: Partial<DiTConfig> = {}): StateDictEntry
   return entries;
 }
 
-/** Number of parameters of a config (229,203,984 for the seed config). */
+/** Number of parameters of a config (229,203,984 for the seed config); exact below 2^53, see countParametersExact. */
 export function countParameters(config: Partial<DiTConfig> = {}): number {
-  return stateDictShapes(config).reduce((total, entry) => total + entry.shape.reduce((a, b) => a * b, 1), 0);
+  return Number(countParametersExact(config));
+}
+
+/** Number of parameters of a config, exact however large (for printing configs past 2^53 parameters). */
+export function countParametersExact(config: Partial<DiTConfig> = {}): bigint {
+  return stateDictShapes(config).reduce((total, entry) => total + entry.shape.reduce((a, b) => a * BigInt(b), 1n), 0n);
 }

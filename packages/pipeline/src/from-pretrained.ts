@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { definedOnly } from '@dit/core';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { SingleStreamDiTV2, WEIGHTS_FILE, type FromPretrainedOptions as ModelFromPretrainedOptions } from '@dit/model';
 import type { LatentNormalizationValues, SamplingDefaults } from './options.js';
@@ -73,8 +74,8 @@ export async function fromPretrained<P>(dir: string, options: FromPretrainedOpti
       model,
       textEncoder,
       autoencoder,
-      latentNormalization: { ...index?.latentNormalization, ...definedOnly(options.latentNormalization) },
-      sampling: { ...index?.sampling, ...definedOnly(options.sampling) },
+      latentNormalization: { ...index?.latentNormalization, ...definedOnly(options.latentNormalization ?? {}) },
+      sampling: { ...index?.sampling, ...definedOnly(options.sampling ?? {}) },
       sources: { textEncoder: textEncoderSource, autoencoder: autoencoderSource },
       owned,
     });
@@ -84,6 +85,3 @@ export async function fromPretrained<P>(dir: string, options: FromPretrainedOpti
   }
 }
 
-function definedOnly<T extends object>(values: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
-}

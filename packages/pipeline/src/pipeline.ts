@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tensorToImage, type RgbImage } from '@dit/data';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
 import { LatentNormalization } from '@dit/flow';
-import { SingleStreamDiTV2, type SaveWeightsOptions } from '@dit/model';
+import type { SaveWeightsOptions, SingleStreamDiTV2 } from '@dit/model';
 import { createNoise, sample } from '@dit/samplers';
 import { PipelineOptionError } from './errors.js';
 import {
@@ -56,7 +56,8 @@ export class DiTPipeline {
   private disposed = false;
 
   constructor(parts: DiTPipelineParts) {
-    if (!(parts?.model instanceof SingleStreamDiTV2)) throw new PipelineOptionError('model', 'must be a SingleStreamDiTV2');
+    // Duck-typed: a second copy of @dit/model in node_modules makes a class check fail for a real model.
+    if (typeof parts?.model?.forward !== 'function' || typeof parts.model.config?.inChannels !== 'number') throw new PipelineOptionError('model', 'must be a SingleStreamDiTV2');
     this.model = parts.model;
     this.autoencoder = parts.autoencoder ?? null;
     this.loadedTextEncoder = parts.textEncoder ?? null;

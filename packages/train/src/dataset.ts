@@ -20,6 +20,11 @@ export interface TrainingDataset {
   readonly size: number;
   /** Per entry: its latent shape [C, h, w], and whether it is a mirrored copy made at cache time. */
   readonly entries: readonly { flipped: boolean; latentShape: readonly number[] }[];
+  /**
+   * A cache's manifest (`CachedDataset` has one): the text encoder and autoencoder it was made
+   * with, which the trainer records in its final pipeline folder. Optional.
+   */
+  readonly manifest?: { readonly settings: { readonly textEncoder: string; readonly autoencoder: string; readonly downsample: number } };
   /** Dataset indices per bucket key. */
   bucketIndices(): Map<string, number[]>;
   /**

@@ -30,6 +30,7 @@ export { computeGradients, type ComputeGradientsOptions, type ComputedGradients 
 export { saveCheckpoint, checkpointName, CheckpointWriteError, type SaveCheckpointOptions } from './checkpoint/save.js';
 export { restoreCheckpoint, readCheckpointState, CheckpointMismatchError, type RestoreCheckpointOptions } from './checkpoint/load.js';
 export { listCheckpoints, latestCheckpoint, type CheckpointInfo } from './checkpoint/list.js';
+export { trainedLatentNorm, type TrainedLatentNorm } from './checkpoint/trained-latent-norm.js';
 export { scanCheckpoints, type ScannedCheckpoint } from './checkpoint/scan.js';
 export { inspectCheckpoint, verifyCheckpointDigests, CheckpointDamage } from './checkpoint/integrity.js';
 export {
@@ -58,10 +59,15 @@ export { CsvLog, CSV_LOG_HEADER, type CsvLogRow, type OpenCsvLogOptions } from '
 export { JsonlLog, lossByTimestepBin, type StepRecord, type EventRecord, type JsonlRecord } from './logs/jsonl-log.js';
 export { TrainProgress, type TrainProgressOptions, type ProgressUpdate } from './logs/progress.js';
 export { formatPythonFloat } from './logs/python-float.js';
-export { planMemory, parseByteSize, describePlan, formatBytes, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
+export { planMemory, parseByteSize, describePlan, formatBytes, WEBGPU_ASSUMED_MEMORY_BYTES, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
 export { stopOnSignals, StopRequest, STOP_ON_SIGNALS_DEFAULTS, type StopHandle, type StopOnSignalsOptions } from './signals.js';
 export { overfit, OVERFIT_DEFAULTS, type OverfitOptions, type OverfitResult } from './overfit.js';
-export { VALIDATION_DEFAULTS, sampleImage, validationNoise, type ValidationOptions, type ValidationPrompt } from './validation.js';
+export { VALIDATION_DEFAULTS, sampleImage, validationNoise, type ValidationOptions, type ValidationPrompt, type SampleImageOptions } from './validation.js';
 export { phaseBuckets, type TrainingDataset, type TrainingBatch } from './dataset.js';
 export { InMemoryDataset, type InMemoryEntry, type ShapedArray } from './in-memory-dataset.js';
 export type { NamedVariables, NamedTensors } from './types.js';
+export { plotRun, readPhaseMarkers, type PlotRunOptions, type PlotRunResult } from './report/plot-run.js';
+export { renderLossChartSvg, type LossChartOptions, type PhaseMarker } from './report/loss-chart.js';
+export { parseLossLog, readLossLog, smoothLosses, dropSupersededRows, epochMeans, type LossLogRow } from './report/loss-log.js';
+export { writeRunReport, type RunReportInput } from './report/report-html.js';
+export { writeFinalPipeline, type FinalPipelineOptions } from './final-pipeline.js';

@@ -5,6 +5,7 @@ import type { TrainCallbacks } from './events.js';
 import type { EstimateMemory } from './memory-plan.js';
 import type { OptimizerOptions } from './optim/create.js';
 import { validateSchedule, type Phase } from './phases.js';
+import type { FinalPipelineOptions } from './final-pipeline.js';
 import type { ValidationOptions } from './validation.js';
 
 export interface TrainOptions extends TrainCallbacks {
@@ -56,6 +57,8 @@ export interface TrainOptions extends TrainCallbacks {
   startOver?: boolean;
   /** Sample images during training. Default false (no autoencoder given). */
   validation?: ValidationOptions | false;
+  /** What `final/pipeline.json` records (text encoder, autoencoder, sampling defaults). Default: taken from the cache and the validation autoencoder. */
+  pipeline?: FinalPipelineOptions;
   /**
    * On a NaN/Inf loss or gradient: 'stop' after checkpointing the state before the step (when its
    * weights are finite; a checkpoint never holds NaN or Inf weights), or 'skip' the update. Default 'stop'.

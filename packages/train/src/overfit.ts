@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, withDefaults } from '@dit/core';
 import { sampleTimestepValues, type LossKind } from '@dit/flow';
 import type { SingleStreamDiTV2 } from '@dit/model';
-import { sample } from '@dit/samplers';
+import { DiTPipeline } from '@dit/pipeline';
 import { clipGradNorm } from './clip.js';
 import type { ShapedArray } from './in-memory-dataset.js';
 import { createOptimizer, type OptimizerOptions } from './optim/create.js';
@@ -87,15 +87,10 @@ export async function overfit(options: OverfitOptions): Promise<OverfitResult> {
     const [channels, height, width] = latents.shape;
     const start = new Rng(`overfit-sample/${overfitting.sampling.seed}`).normalTensor([1, channels, height, width]);
     const cond = tf.expandDims(text, 0);
-    const result = (await sample({
-      velocity: (x, t, embeddings) => overfitting.model.forward(x as tf.Tensor4D, t, embeddings as tf.Tensor3D),
-      noise: start,
-      cond,
-      steps: overfitting.sampling.steps,
-      sampler: overfitting.sampling.sampler,
-      guidanceScale: overfitting.sampling.guidanceScale,
-    })) as tf.Tensor4D;
-    tf.dispose([start, cond]);
+    // The pipeline's sampling stage; its output stays in model space, compared with the entry below.
+    const result = await new DiTPipeline({ model: overfitting.model })
+      .denoise({ noise: start, cond, steps: overfitting.sampling.steps, sampler: overfitting.sampling.sampler, guidanceScale: overfitting.sampling.guidanceScale })
+      .finally(() => tf.dispose([start, cond]));
     const error = tf.tidy(() => tf.mean(tf.squaredDifference(result, tf.expandDims(latents, 0))));
     const sampleError = (await error.data())[0];
     error.dispose();

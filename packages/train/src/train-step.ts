@@ -44,9 +44,7 @@ export async function computeGradients(options: ComputeGradientsOptions): Promis
   const { model, latents, noise, text, times, loss: kind, microBatch } = options;
   const batchSize = latents.shape[0];
   if (times.length !== batchSize) throw new Error(`times has ${times.length} values for a batch of ${batchSize}`);
-  const named = model.namedVariables();
-  const nameOf = new Map(named.map(({ name, variable }) => [variable.name, name]));
-  const variables = named.map(({ variable }) => variable);
+  const names = model.namedVariables().map(({ name }) => name);
   const accumulator = new GradientAccumulator();
   const perSampleLoss: number[] = [];
   let loss = 0;
@@ -58,16 +56,17 @@ export async function computeGradients(options: ComputeGradientsOptions): Promis
       const t = tf.tensor1d(times.slice(offset, offset + size), 'float32');
       let perSample: tf.Tensor | undefined;
       try {
-        const { value, grads } = tf.variableGrads(() => {
+        // The model's own gradient path: its gradients come aligned with namedVariables().
+        const { value, gradients } = model.valueAndGradients(() => {
           const xt = interpolate(x0, x1, t) as tf.Tensor4D;
           const prediction = model.forward(xt, t, cond);
           const losses = flowLoss({ kind, prediction, target: velocityTarget(x0, x1), reduction: 'per-sample' });
           perSample = tf.keep(losses);
           return tf.mean(losses) as tf.Scalar;
-        }, variables);
+        });
         const weight = size / batchSize;
-        accumulator.add(new Map(Object.entries(grads).map(([variableName, grad]) => [nameOf.get(variableName)!, grad] as [string, tf.Tensor])), weight);
-        tf.dispose(Object.values(grads));
+        accumulator.add(new Map(gradients.map((gradient, i) => [names[i], gradient] as [string, tf.Tensor])), weight);
+        tf.dispose(gradients);
         loss += weight * (await value.data())[0];
         value.dispose();
         perSampleLoss.push(...((await perSample!.data()) as Float32Array));

@@ -1,16 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readAllTensors, silentLogger } from '@dit/core';
+import { readAllTensors, Rng, silentLogger } from '@dit/core';
 import { PixelAutoencoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
+import { DiTPipeline } from '@dit/pipeline';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_LOG_HEADER } from './logs/csv-log.js';
 import type { InMemoryDataset } from './in-memory-dataset.js';
 import { originalSchedule, scaleSchedule } from './phases.js';
 import { flowerDataset, TINY_PIXEL_CONFIG } from './test-support/flowers.js';
 import { train, type TrainResult } from './trainer.js';
+import { validationNoise } from './validation.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dit-train-trainer-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -68,6 +71,23 @@ describe('train', () => {
     expect(final.tensors.get('blocks.0.qkv.weight')!.data).toEqual(ema.tensors.get('blocks.0.qkv.weight')!.data);
     expect(final.tensors.get('blocks.0.qkv.weight')!.data).not.toEqual(raw.tensors.get('blocks.0.qkv.weight')!.data);
     expect(existsSync(join(result.finalDir!, 'config.json'))).toBe(true);
+    // final/ is a pipeline folder: the parts (no text encoder with an in-memory dataset), the last phase's normalisation.
+    expect(JSON.parse(readFileSync(join(result.finalDir!, 'pipeline.json'), 'utf8'))).toMatchObject({
+      textEncoder: null,
+      autoencoder: 'pixel:1',
+      latentNormalization: schedule[2].latentNorm,
+      sampling: { width: dataset.entries[0].latentShape[2], height: dataset.entries[0].latentShape[1] },
+    });
+    // Loaded as a pipeline, it draws the last validation sample (EMA weights, its fixed noise) again, pixel for pixel.
+    const pipe = await DiTPipeline.fromPretrained(result.finalDir!);
+    const { text, latents, attentionMask } = await dataset.loadBatch({ epoch: 0, position: 0, bucket: '', indices: [0] }, { flip: false, textDropout: 0, rng: new Rng(0) });
+    const [, channels, height, width] = latents.shape;
+    const noise = validationNoise({ seed: 0, index: 0, channels, height, width });
+    const { images } = await pipe.generate({ promptEmbeds: text, latents: noise, steps: 4, sampler: 'euler', guidanceScale: 1 });
+    tf.dispose([text, latents, noise, ...(attentionMask ? [attentionMask] : [])]);
+    pipe.dispose();
+    const validated = await sharp(join(outputDir, 'samples', 'epoch_0002_ema_entry0.png')).raw().toBuffer();
+    expect(Buffer.from(images[0].data).equals(validated)).toBe(true);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

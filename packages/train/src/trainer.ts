@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '@dit/core';
+import { ExponentialAverage, Progress, Rng } from '@dit/core';
 import { LatentNormalization } from '@dit/flow';
 import { latestCheckpoint } from './checkpoint/list.js';
 import { restoreCheckpoint } from './checkpoint/load.js';
@@ -11,11 +11,11 @@ import { applyRetention, removeStaleTemporaries } from './checkpoint/retention.j
 import { saveCheckpoint } from './checkpoint/save.js';
 import type { CheckpointReason, TrainPosition } from './checkpoint/state.js';
 import { Ema } from './ema.js';
+import { writeFinalPipeline } from './final-pipeline.js';
 import { NonFiniteError } from './errors.js';
 import { withWeights } from './internals/swap-weights.js';
 import { CsvLog } from './logs/csv-log.js';
 import { JsonlLog } from './logs/jsonl-log.js';
-import { TrainProgress } from './logs/progress.js';
 import { describePlan, modelMemoryEstimate, planMemory, type MemoryPlan } from './memory-plan.js';
 import { createOptimizer } from './optim/create.js';
 import { recordedTrainingConfig, resolveTrainOptions, type TrainOptions } from './options.js';
@@ -31,7 +31,7 @@ export interface TrainResult {
   position: TrainPosition;
   /** The newest checkpoint (where to resume from). */
   checkpoint: string | null;
-  /** With status 'completed': `final/`, config.json + model.safetensors of the result (the EMA weights when there is an EMA). */
+  /** With status 'completed': `final/`, a pipeline folder (config.json + model.safetensors of the EMA weights when there is an EMA, pipeline.json): load it with `DiTPipeline.fromPretrained`. */
   finalDir: string | null;
   skippedSteps: number;
   memoryPlan: MemoryPlan;
@@ -80,7 +80,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lastCheckpoint: string | null = null;
   let savedAtStep = -1;
   const trainingConfig = recordedTrainingConfig(training, memoryPlan);
-  let progressLine: TrainProgress | null = null;
+  let progress: Progress | null = null;
 
   try {
     // --- resume ---
@@ -128,8 +128,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const csv = await CsvLog.open({ path: join(training.outputDir, 'log.csv'), resumeStep: logsFrom });
     const jsonl = await JsonlLog.open({ path: join(training.outputDir, 'log.jsonl'), resumeStep: logsFrom });
     const totalSteps = plans.reduce((sum, plan) => sum + plan.stepsPerEpoch * phaseLength(plan.phase), 0);
-    const progress = training.progress ? new TrainProgress({ totalSteps }) : null;
-    progressLine = progress;
+    // The progress line: phase, epoch, step, steps/s, ETA, the loss smoothed over recent steps, LR.
+    progress = training.progress ? new Progress('step', totalSteps, { unit: 'step', start: position.globalStep }) : null;
+    const smoothedLoss = new ExponentialAverage();
     const startTime = performance.now();
 
     // Weights the original's code cannot run (text length other than 256...) are said once a run.
@@ -266,7 +267,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           counters.trainSeconds += record.seconds;
           await csv.append({ epoch, globalStep: record.step, loss: record.loss, lr: record.lr });
           await jsonl.append(record);
-          progress?.update({ phase: phase.name, epoch, step: record.step, loss: record.loss, lr: record.lr, images: training.batchSize, seconds: record.seconds });
+          if (Number.isFinite(record.loss)) smoothedLoss.add(record.loss);
+          if (progress) {
+            progress.label = `${phase.name} | epoch ${epoch} | step`;
+            progress.tick(1, `| loss ${smoothedLoss.value.toFixed(4)} | lr ${record.lr.toExponential(2)}`, record.seconds);
+          }
           await training.onStep?.(record);
         }
 
@@ -298,13 +303,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
 
     if (savedAtStep !== position.globalStep) await save('final');
-    // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones.
+    // The result: EMA weights when there is an EMA (SPEC section 6), otherwise the trained ones,
+    // with pipeline.json naming its parts, so that DiTPipeline.fromPretrained(finalDir) needs nothing else.
     if (ema) await withWeights(variables, ema.weights, () => model.savePretrained(dirs.final, { onWarning: warnOncePerRun }));
     else await model.savePretrained(dirs.final, { onWarning: warnOncePerRun });
+    await writeFinalPipeline({ dir: dirs.final, dataset, schedule, autoencoder: training.validation ? training.validation.autoencoder : undefined, pipeline: training.pipeline });
     logger.info(`training complete after ${position.globalStep} steps; result (${ema ? 'EMA' : 'trained'} weights) in ${dirs.final}`);
     return { status: 'completed', position: { ...position }, checkpoint: lastCheckpoint, finalDir: dirs.final, skippedSteps: counters.skippedSteps, memoryPlan };
   } finally {
-    progressLine?.break();
+    progress?.break();
     model.gradientCheckpointing = checkpointingBefore;
     optimizer.dispose();
     ema?.dispose();

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, withDefaults, writeFileAtomic } from '@dit/core';
-import { encodePng, tensorToImage, type RgbImage } from '@dit/data';
+import { encodePng, type RgbImage } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import type { LatentNormalization } from '@dit/flow';
 import type { SingleStreamDiTV2 } from '@dit/model';
-import { sample } from '@dit/samplers';
+import { DiTPipeline } from '@dit/pipeline';
 import { join } from 'node:path';
 import type { TrainingDataset } from './dataset.js';
 import type { Ema } from './ema.js';
@@ -60,30 +60,23 @@ export interface SampleImageOptions {
   guidanceScale: number;
 }
 
-/** Samples one prompt and decodes it: clamp(decode(z) / 2 + 0.5, 0, 1) as 8-bit RGB (SPEC section 4). */
+/**
+ * Samples one prompt from its noise and decodes it, through `DiTPipeline` of @dit/pipeline.
+ * @deprecated Use `DiTPipeline`: `new DiTPipeline({ model, autoencoder, latentNormalization }).generate({ promptEmbeds, latents: noise, ... })`.
+ */
 export async function sampleImage(options: SampleImageOptions): Promise<RgbImage> {
-  const { model, prompt, noise } = options;
+  const { model, prompt, noise, autoencoder } = options;
+  const pipe = new DiTPipeline({ model, autoencoder });
   const cond = tf.tidy(() => (prompt.text.rank === 2 ? tf.expandDims(prompt.text, 0) : tf.clone(prompt.text)));
   try {
-    const latents = await sample({
-      velocity: (x, t, text) => model.forward(x as tf.Tensor4D, t, text as tf.Tensor3D),
-      noise,
-      cond,
-      steps: options.steps,
-      sampler: options.sampler,
-      guidanceScale: options.guidanceScale,
-    });
-    const cached = tf.tidy(() => options.toCached(latents)) as tf.Tensor4D;
+    const latents = await pipe.denoise({ noise, cond, steps: options.steps, sampler: options.sampler, guidanceScale: options.guidanceScale }).finally(() => cond.dispose());
+    // A pipeline without normalisation decodes the cached latents the caller's function gives.
+    const cached = tf.tidy(() => options.toCached(latents));
     latents.dispose();
-    const decoded = await options.autoencoder.decode(cached);
-    cached.dispose();
-    const unit = tf.tidy(() => tf.clipByValue(tf.add(tf.div(decoded, 2), 0.5), 0, 1));
-    decoded.dispose();
-    const image = await tensorToImage(unit);
-    unit.dispose();
+    const [image] = await pipe.decode(cached).finally(() => cached.dispose());
     return image;
   } finally {
-    cond.dispose();
+    pipe.dispose();
   }
 }
 
@@ -121,12 +114,12 @@ export interface RunValidationOptions {
  */
 export async function runValidation(options: RunValidationOptions): Promise<SampleEvent[]> {
   const { model, dataset, epoch, step, latentNorm, ema } = options;
-  const v = withDefaults(VALIDATION_DEFAULTS, options.validation);
-  const prompts: ValidationPrompt[] = [...(v.prompts ?? [])];
+  const validating = withDefaults(VALIDATION_DEFAULTS, options.validation);
+  const prompts: ValidationPrompt[] = [...(validating.prompts ?? [])];
   const owned: tf.Tensor[] = [];
   const events: SampleEvent[] = [];
   try {
-    for (const index of v.entries) {
+    for (const index of validating.entries) {
       const loaded = await dataset.loadBatch({ epoch: 0, position: 0, bucket: '', indices: [index] }, { flip: false, textDropout: 0, rng: new Rng(0) });
       const [, , height, width] = loaded.latents.shape;
       tf.dispose([loaded.latents, ...(loaded.attentionMask ? [loaded.attentionMask] : [])]);
@@ -134,24 +127,16 @@ export async function runValidation(options: RunValidationOptions): Promise<Samp
       prompts.push({ name: `entry${index}`, text: loaded.text, height, width });
     }
     const variables = new Map(model.namedVariables().map(({ name, variable }) => [name, variable]));
-    const kinds: ('raw' | 'ema')[] = [...(v.raw ? ['raw' as const] : []), ...(v.ema && ema ? ['ema' as const] : [])];
+    const kinds: ('raw' | 'ema')[] = [...(validating.raw ? ['raw' as const] : []), ...(validating.ema && ema ? ['ema' as const] : [])];
+    const pipe = new DiTPipeline({ model, autoencoder: validating.autoencoder, latentNormalization: { std: latentNorm.std, offset: latentNorm.offset } });
     for (const kind of kinds) {
       const run = async () => {
         for (const [index, prompt] of prompts.entries()) {
-          const noise = validationNoise({ seed: v.seed, index, channels: model.config.inChannels, height: prompt.height, width: prompt.width });
+          const noise = validationNoise({ seed: validating.seed, index, channels: model.config.inChannels, height: prompt.height, width: prompt.width });
           try {
-            const image = await sampleImage({
-              model,
-              prompt,
-              noise,
-              toCached: (x) => latentNorm.toCached(x),
-              autoencoder: v.autoencoder,
-              steps: v.steps,
-              sampler: v.sampler,
-              guidanceScale: v.guidanceScale,
-            });
-            const path = await writeSample({ dir: options.samplesDir, epoch, kind, name: prompt.name, image });
-            const event: SampleEvent = { epoch, step, kind, prompt: prompt.name, path, image };
+            const { images } = await pipe.generate({ promptEmbeds: prompt.text, latents: noise, steps: validating.steps, sampler: validating.sampler, guidanceScale: validating.guidanceScale });
+            const path = await writeSample({ dir: options.samplesDir, epoch, kind, name: prompt.name, image: images[0] });
+            const event: SampleEvent = { epoch, step, kind, prompt: prompt.name, path, image: images[0] };
             events.push(event);
             await options.onSample?.(event);
           } finally {

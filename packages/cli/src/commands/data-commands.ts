@@ -4,7 +4,7 @@ import type { ImageAutoencoder } from '@dit/encoders';
 import { LatentNormalization } from '@dit/flow';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder, loadTextEncoder, parseBuckets } from '../loaders.js';
-import { autoencoderSpecFromId } from './sample-core.js';
+import { autoencoderSpecFromId } from '@dit/pipeline';
 
 export interface PreprocessCommandOptions {
   dataset?: string;

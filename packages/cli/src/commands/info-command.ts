@@ -1,7 +1,8 @@
+import { formatCount } from '@dit/core';
 import { formatBytes } from '@dit/train';
 import { describePath, type CacheInfo, type CheckpointInfo, type FileSize, type ModelInfo, type PathInfo, type RunInfo, type SafetensorsInfo } from './info-describe.js';
 
-const count = (n: number) => n.toLocaleString('en-US');
+const count = (n: number | bigint) => formatCount(n);
 const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : formatBytes(bytes));
 
 function configLine(config: ModelInfo['config']): string {
@@ -16,7 +17,7 @@ function filesLines(files: FileSize[]): string[] {
 }
 
 function formatModel(info: ModelInfo): string[] {
-  return [`model folder ${info.path}`, `config: ${configLine(info.config)}`, `parameters: ${count(info.parameters)}`, 'files:', ...filesLines(info.files)];
+  return [`model folder ${info.path}`, `config: ${configLine(info.config)}`, `parameters: ${count(BigInt(info.parametersExact))}`, 'files:', ...filesLines(info.files)];
 }
 
 function formatCheckpoint(info: CheckpointInfo): string[] {
@@ -24,7 +25,7 @@ function formatCheckpoint(info: CheckpointInfo): string[] {
   return [
     `training checkpoint ${info.path} (${info.reason}, saved ${info.savedAt})`,
     `config: ${configLine(info.config)}`,
-    `parameters: ${count(info.parameters)}`,
+    `parameters: ${count(BigInt(info.parametersExact))}`,
     `position: step ${p.globalStep} done (${p.phaseStep} in phase '${p.phaseName}'); next: epoch ${p.epoch}, batch ${p.batch}; last full epoch ${info.completedEpoch ?? '-'}`,
     info.phase ? `phase of the next step: ${info.phase.name} (epochs ${info.phase.epochs[0]}-${info.phase.epochs[1]}, loss ${info.phase.loss})` : 'schedule finished',
     `learning rate: ${info.lr.toPrecision(4)}; EMA: ${info.ema ? `decay ${info.ema.decay}` : 'none'}`,
@@ -52,7 +53,7 @@ function formatCache(info: CacheInfo): string[] {
 function formatSafetensors(info: SafetensorsInfo): string[] {
   const width = Math.min(60, Math.max(...info.tensors.map((t) => t.name.length), 4));
   return [
-    `safetensors ${info.path}: ${info.tensors.length} tensors, ${count(info.parameters)} elements, ${size(info.bytes)}`,
+    `safetensors ${info.path}: ${info.tensors.length} tensors, ${count(BigInt(info.parametersExact))} elements, ${size(info.bytes)}`,
     ...info.tensors.map((t) => `  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)} [${t.shape.join(', ')}]`),
     ...(Object.keys(info.metadata).length ? ['metadata:', ...Object.entries(info.metadata).map(([k, v]) => `  ${k}: ${v.length > 200 ? `${v.slice(0, 200)}...` : v}`)] : []),
   ];
@@ -61,7 +62,7 @@ function formatSafetensors(info: SafetensorsInfo): string[] {
 function formatRun(info: RunInfo): string[] {
   return [
     `training run ${info.path}: ${info.loggedSteps} steps logged`,
-    ...(info.final ? [`final model: ${configLine(info.final.config)}; ${count(info.final.parameters)} parameters`] : ['final model: none yet']),
+    ...(info.final ? [`final model: ${configLine(info.final.config)}; ${count(BigInt(info.final.parametersExact))} parameters`] : ['final model: none yet']),
     `checkpoints (${info.checkpoints.length}):`,
     ...info.checkpoints.map((c) => `  ${c.name}  step ${c.step}, epoch ${c.epoch}, phase '${c.phase}' (${c.reason})`),
     ...(info.damaged.length ? [`damaged checkpoints (${info.damaged.length}):`, ...info.damaged.map((d) => `  ${d.name}  ${d.problem}`)] : []),

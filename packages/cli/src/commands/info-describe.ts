@@ -3,10 +3,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSafetensors } from '@dit/core';
 import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings } from '@dit/data';
-import { configFromJson, countParameters, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
-import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, type TrainPosition } from '@dit/train';
+import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
+import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
-import { trainedLatentNorm, type LatentNormValues } from './sample-model.js';
 
 export interface FileSize {
   name: string;
@@ -19,8 +18,10 @@ export interface SafetensorsInfo {
   bytes: number;
   metadata: Record<string, string>;
   tensors: { name: string; dtype: string; shape: number[] }[];
-  /** Elements over all tensors. */
+  /** Elements over all tensors (exact below 2^53; `parametersExact` always). */
   parameters: number;
+  /** The same count as exact decimal digits. */
+  parametersExact: string;
 }
 
 export interface ModelInfo {
@@ -28,6 +29,8 @@ export interface ModelInfo {
   path: string;
   config: DiTConfig;
   parameters: number;
+  /** The same count as exact decimal digits (configs past 2^53 parameters). */
+  parametersExact: string;
   files: FileSize[];
 }
 
@@ -36,6 +39,7 @@ export interface CheckpointInfo {
   path: string;
   config: DiTConfig;
   parameters: number;
+  parametersExact: string;
   files: FileSize[];
   reason: string;
   savedAt: string;
@@ -44,7 +48,7 @@ export interface CheckpointInfo {
   lr: number;
   /** The phase the next step trains (null when the schedule is done) and the normalisation the weights were trained with. */
   phase: { name: string; epochs: [number, number]; loss: string } | null;
-  latentNorm: LatentNormValues;
+  latentNorm: TrainedLatentNorm;
   ema: { decay: number } | null;
   counters: { skippedSteps: number; imagesSeen: number; trainSeconds: number };
   training: Record<string, unknown>;
@@ -93,6 +97,11 @@ async function readModelConfig(dir: string): Promise<DiTConfig> {
   }
 }
 
+/** A count as a JSON number (exact below 2^53) and as exact digits. */
+function counted(count: bigint): { parameters: number; parametersExact: string } {
+  return { parameters: Number(count), parametersExact: count.toString() };
+}
+
 async function describeSafetensors(path: string): Promise<SafetensorsInfo> {
   const source = await openSafetensors(path);
   try {
@@ -100,8 +109,8 @@ async function describeSafetensors(path: string): Promise<SafetensorsInfo> {
       const { dtype, shape } = source.info(name);
       return { name, dtype, shape };
     });
-    const parameters = tensors.reduce((total, { shape }) => total + shape.reduce((a, b) => a * b, 1), 0);
-    return { kind: 'safetensors', path, bytes: (await stat(path)).size, metadata: source.metadata, tensors, parameters };
+    const elements = tensors.reduce((total, { shape }) => total + shape.reduce((a, b) => a * BigInt(b), 1n), 0n);
+    return { kind: 'safetensors', path, bytes: (await stat(path)).size, metadata: source.metadata, tensors, ...counted(elements) };
   } finally {
     await source.close();
   }
@@ -109,7 +118,7 @@ async function describeSafetensors(path: string): Promise<SafetensorsInfo> {
 
 async function describeModel(path: string): Promise<ModelInfo> {
   const config = await readModelConfig(path);
-  return { kind: 'model', path, config, parameters: countParameters(config), files: await fileSizes(path) };
+  return { kind: 'model', path, config, ...counted(countParametersExact(config)), files: await fileSizes(path) };
 }
 
 async function describeCheckpoint(path: string): Promise<CheckpointInfo> {
@@ -120,7 +129,7 @@ async function describeCheckpoint(path: string): Promise<CheckpointInfo> {
     kind: 'checkpoint',
     path,
     config,
-    parameters: countParameters(config),
+    ...counted(countParametersExact(config)),
     files: await fileSizes(path),
     reason: state.reason,
     savedAt: state.savedAt,

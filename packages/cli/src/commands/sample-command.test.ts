@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCacheEntryHeader } from '@dit/data';
+import { readCacheEntryHeader, readPngText } from '@dit/data';
 import { presets, SingleStreamDiTV2 } from '@dit/model';
 import { EXIT } from '../errors.js';
 import { runCli } from '../main.js';
 import { capture } from '../test-capture.js';
-import { readPngText } from './sample-png-text.js';
 
 const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
 
@@ -88,7 +87,7 @@ describe('dit sample', () => {
       [['--prompt', 'x', ...textArgs, '--sampler', 'leapfrog'], /--sampler: unknown sampler 'leapfrog'; registered: .*rk4/],
       [['--steps', '2'], /nothing to sample: give --prompt, --prompts or --entry/],
       [['--prompt', 'x', ...textArgs, '--width', '30'], /--width: 30 pixels must be a positive multiple of 8/],
-      [['--prompt', 'x', '--text-encoder', 'random:tiny', '--vae', 'pixel:2'], /--vae pixel-f2 has 12 latent channels, the model takes 48/],
+      [['--prompt', 'x', '--text-encoder', 'random:tiny', '--vae', 'pixel:2'], /--vae: pixel-f2 has 12 latent channels, the model takes 48/],
       [['--prompt', 'x', ...textArgs, '--weights', 'ema'], /--weights applies to training checkpoints/],
       [['--prompts', join(dir, 'none.txt')], /--prompts .*none\.txt: cannot read it/],
     ];

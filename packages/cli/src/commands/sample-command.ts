@@ -1,26 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import { listSamplers, type CfgMode } from '@dit/samplers';
 import { CliError, EXIT } from '../errors.js';
-import { GENERATE_DEFAULTS, generateImages } from './sample-core.js';
-import type { CheckpointWeights } from './sample-model.js';
+import { sampleImages } from './sample-images.js';
+import type { CheckpointWeights } from './sample-source.js';
 
-/** `dit sample`'s options as commander (or a --config file) gives them. */
+/** `dit sample`'s options as commander (or a --config file) gives them; sampling settings left out come from the model folder's pipeline.json. */
 export interface SampleCommandOptions {
   model: string;
   weights?: string;
   prompt: string[];
   prompts?: string;
   negativePrompt?: string;
-  textEncoder: string;
+  textEncoder?: string;
   entry: string[];
   vae?: string;
   width?: number;
   height?: number;
-  steps: number;
-  sampler: string;
-  cfg: number;
-  cfgMode: string;
-  shift: number;
+  steps?: number;
+  sampler?: string;
+  cfg?: number;
+  cfgMode?: string;
+  shift?: number;
   seed: number;
   batch: number;
   latentStd?: number;
@@ -50,15 +50,21 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   return value as T;
 }
 
-/** `dit sample`: text-to-image and cached-entry-to-image PNGs with their settings. */
+function positiveInteger(flag: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new CliError(`--${flag}: expected a positive integer, got ${value}`, EXIT.usage);
+}
+
+/** `dit sample`: maps the flags onto a `DiTPipeline` and writes PNGs with their settings. */
 export async function sampleCommand(options: SampleCommandOptions, out: (line: string) => void): Promise<number> {
   // Checked here rather than by commander, so that it may come from --config.
   if (typeof options.model !== 'string' || options.model === '') throw new CliError('--model is required (on the command line or in --config)', EXIT.usage);
-  if (!listSamplers().includes(options.sampler)) {
+  if (options.sampler !== undefined && !listSamplers().includes(options.sampler)) {
     throw new CliError(`--sampler: unknown sampler '${options.sampler}'; registered: ${listSamplers().join(', ')}`, EXIT.usage);
   }
+  positiveInteger('steps', options.steps);
+  positiveInteger('batch', options.batch);
   const prompts = [...(options.prompt ?? []), ...(options.prompts ? await readPromptsFile(options.prompts) : [])];
-  const images = await generateImages({
+  const images = await sampleImages({
     model: options.model,
     weights: oneOf<CheckpointWeights>('weights', options.weights, ['ema', 'model']),
     prompts,
@@ -71,7 +77,7 @@ export async function sampleCommand(options: SampleCommandOptions, out: (line: s
     steps: options.steps,
     sampler: options.sampler,
     cfg: options.cfg,
-    cfgMode: oneOf<CfgMode>('cfg-mode', options.cfgMode, ['batched', 'separate']) ?? GENERATE_DEFAULTS.cfgMode,
+    cfgMode: oneOf<CfgMode>('cfg-mode', options.cfgMode, ['batched', 'separate']),
     shift: options.shift,
     seed: options.seed,
     batch: options.batch,

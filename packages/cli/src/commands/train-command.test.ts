@@ -9,7 +9,7 @@ import { countParameters, presets } from '@dit/model';
 import { EXIT } from '../errors.js';
 import { runCli } from '../main.js';
 import { capture } from '../test-capture.js';
-import { readPngText } from './sample-png-text.js';
+import { readPngText } from '@dit/data';
 import { resumeCommandLine } from './train-command.js';
 
 const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
@@ -40,8 +40,9 @@ describe('dit train / info', () => {
     const code = await runCli([...trainArgs(run), '--validate-every', '1', '--validate-steps', '2'], io);
     expect(code).toBe(EXIT.ok);
     expect(out.join('\n')).toContain(`model in ${join(run, 'final')}`);
-    expect(out.join('\n')).toContain('--vae pixel:8');
+    expect(out.join('\n')).toContain(`sample with: dit sample --model ${join(run, 'final')} --prompt '...'`);
     expect(existsSync(join(run, 'final', 'model.safetensors'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(run, 'final', 'pipeline.json'), 'utf8'))).toMatchObject({ textEncoder: 'random:tiny:0', autoencoder: 'pixel:8', sampling: { steps: 50, sampler: 'rk4' } });
     // run.json: what a tool outside this process needs to continue or sample the run.
     expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))).toEqual({
       cache: cache(),
@@ -164,6 +165,13 @@ describe('dit train / info', () => {
     expect(text.model).toBe(join(run, 'final', 'model.safetensors'));
     expect(text.vae).toBe('pixel:8');
     expect([64, 48, 80]).toContain((await sharp(png).metadata()).width);
+
+    // Prompts need no encoder flags: final/pipeline.json names the run's text encoder and autoencoder.
+    const prompted = join(dir, 'samples-prompt');
+    expect(await runCli(['sample', '--model', run, '--prompt', 'A red rose.', '--steps', '2', '--out', prompted], capture().io)).toBe(EXIT.ok);
+    const promptText = readPngText(readFileSync(join(prompted, pngs(prompted)[0])));
+    expect(promptText).toMatchObject({ prompt: 'A red rose.', text_encoder: 'random:tiny:0', vae: 'pixel:8', sampler: 'rk4', cfg: '1.5', latent_std: String(schedule[2].latentNorm.std) });
+    expect([64, 48, 80]).toContain(Number(promptText.width));
 
     // A checkpoint: its EMA weights by default, or the raw ones with --weights model.
     const [latest] = readdirSync(join(run, 'checkpoints')).sort().reverse();

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { writeJsonAtomic, type Logger } from '@dit/core';
+import { formatCount, writeJsonAtomic, type Logger } from '@dit/core';
 import { CachedDataset, cacheStatistics, readManifest, type Manifest } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import { SingleStreamDiTV2 } from '@dit/model';
@@ -18,7 +18,7 @@ import {
 } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
-import { autoencoderSpecFromId, textEncoderSpecFromId } from './sample-core.js';
+import { autoencoderSpecFromId, textEncoderSpecFromId } from '@dit/pipeline';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
 
@@ -171,7 +171,7 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
     const validation = await validationOptions(flags, manifest, config.inChannels);
     autoencoder = validation?.autoencoder;
     model = new SingleStreamDiTV2({ ...config, seed: flags.seed, gradientCheckpointing: flags.checkpointing ?? false });
-    io.err(`model: ${model.parameterCount().toLocaleString('en-US')} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
+    io.err(`model: ${formatCount(model.parameterCount())} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
     const logger: Logger = { info: (line) => io.err(line), warn: (line) => io.err(`warning: ${line}`) };
     let scheduleWritten = false;
     let result: Awaited<ReturnType<typeof train>>;
@@ -206,6 +206,8 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
           scheduleWritten = true;
         },
         validation: validation ?? false,
+        // The parts final/pipeline.json records: the cache's, or the autoencoder asked for.
+        pipeline: { textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder), autoencoder: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder) },
         signal: stop.signal,
         logger,
         progress: flags.progress,
@@ -220,9 +222,8 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
       return EXIT.ok;
     }
     io.out(`trained ${result.position.globalStep} steps; model in ${result.finalDir}`);
-    const vae = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
-    const textEncoder = textEncoderSpecFromId(manifest.settings.textEncoder);
-    io.out(`sample with: dit sample --model ${shellQuote(result.finalDir!)} --vae ${shellQuote(vae)} --text-encoder ${shellQuote(textEncoder)} --prompt '...'`);
+    // final/pipeline.json names the text encoder and autoencoder: nothing else to say.
+    io.out(`sample with: dit sample --model ${shellQuote(result.finalDir!)} --prompt '...'`);
     return EXIT.ok;
   } finally {
     stop.dispose();

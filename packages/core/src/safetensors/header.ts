@@ -52,6 +52,12 @@ function checkRawText(file: string, text: string): void {
       if (!UNSIGNED_INTEGER_TEXT.test(raw)) {
         throw new SafetensorsError(file, `${field} holds ${raw}, which is not written as an unsigned integer`, String(tensor));
       }
+      // Named from the text: JSON.parse has already rounded such a number (2^60 to 1152921504606847000).
+      const exact = BigInt(raw);
+      if (exact > BigInt(Number.MAX_SAFE_INTEGER)) {
+        const power = (exact & (exact - 1n)) === 0n ? ` (2^${exact.toString(2).length - 1})` : '';
+        throw new SafetensorsError(file, `${field} holds ${raw}${power}, beyond 2^53: more than any file can hold`, String(tensor));
+      }
     },
   });
 }

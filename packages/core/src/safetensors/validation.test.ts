@@ -30,7 +30,7 @@ const REJECTIONS: Record<string, RegExp> = {
   'offsets-reversed': /\[tensor 'a'\]: data_offsets \[8, 0\] end before they begin/,
   'size-mismatch-dtype-times-shape': /\[tensor 'a'\]: shape \[3\] of F32 needs 12 bytes but data_offsets span 8/,
   'sub-byte-dtype-not-byte-aligned': /\[tensor 'a'\]: shape \[3\] of F4 does not end on a byte boundary/,
-  'size-overflow': /\[tensor 'a'\]: shape \[4611686018427388000,4\]: 4611686018427388000 is beyond 2\^53/,
+  'size-overflow': /\[tensor 'a'\]: shape holds 4611686018427387904 \(2\^62\), beyond 2\^53: more than any file can hold/,
   'header-not-object-array': /: header must be a JSON object, found an array/,
   'header-not-object-string': /: header must be a JSON object, found string "x"/,
   'header-empty': /: header is not valid JSON/,

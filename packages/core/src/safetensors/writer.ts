@@ -1,5 +1,5 @@
 import { open, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { tempPathFor } from '../temp-files.js';
 import { DTYPE_BYTES, encodeElements, WRITABLE_DTYPES, type SafetensorsDtype } from './dtypes.js';
 import { SafetensorsError } from './errors.js';
 
@@ -16,11 +16,6 @@ export interface WriteSafetensorsOptions {
   dtype?: SafetensorsDtype;
   /** String metadata stored under `__metadata__`. */
   metadata?: Record<string, string>;
-}
-
-/** Path of the temporary file a write goes through before it is renamed into place. */
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from '@dit/core';
+import { tempPathFor, writeFileAtomic } from '@dit/core';
 
 // The Python `huggingface_hub` cache layout, so both languages share downloads:
 //   <cache>/models--org--name/blobs/<etag>                      file contents, named by etag
@@ -67,7 +67,7 @@ export async function writeRef(repoDir: string, revision: string, commit: string
 export async function linkIntoSnapshot(repoDir: string, commit: string, file: string, blobPath: string): Promise<string> {
   const target = join(snapshotDir(repoDir, commit), ...file.split('/'));
   await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+  const temp = tempPathFor(target);
   try {
     await symlink(relative(dirname(target), blobPath), temp);
   } catch {

@@ -47,11 +47,10 @@ export function selfAttention(x: tf.Tensor2D, weights: AttentionWeights, inputs:
     const keys = tf.reshape(tf.transpose(k, [0, 2, 3, 1]), [batch * kvHeads, headDim, length]);
     const values = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * kvHeads, length, headDim]);
 
+    // No soft cap, whatever attn_logit_softcapping says: transformers' T5Gemma2SelfAttention reads
+    // it but never passes it to the attention function (modeling_t5gemma2.py), so published
+    // encoders run without one (tools/reference/t5gemma_softcap_fixture.py checks this).
     let scores: tf.Tensor = tf.mul(tf.matMul(queries, keys), config.queryPreAttnScalar ** -0.5);
-    if (config.attnLogitSoftcapping !== null) {
-      const cap = config.attnLogitSoftcapping;
-      scores = tf.mul(tf.tanh(tf.div(scores, cap)), cap);
-    }
     scores = tf.reshape(scores, [batch, heads, length, length]);
     if (mask.bias) scores = tf.add(scores, mask.bias);
     let weightsOfKeys = tf.softmax(scores);

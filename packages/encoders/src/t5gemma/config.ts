@@ -33,7 +33,10 @@ export interface T5Gemma2EncoderConfig {
   rope: Record<LayerType, RopeConfig>;
   rmsNormEps: number;
   hiddenActivation: HiddenActivation;
-  /** tanh soft cap on attention scores; null for none (Gemma 3). */
+  /**
+   * The config's `attn_logit_softcapping`, kept for reference but not applied: transformers'
+   * T5Gemma 2 encoder ignores it (its attention never receives it), and so does this one.
+   */
   attnLogitSoftcapping: number | null;
   /** Token whose embedding is replaced by the checkpoint's `eoi_embedding` (end of image). */
   eoiTokenIndex: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downsampleFactor, parseAutoencoderKLConfig } from './config.js';
-import { tileGeometry } from './tiling.js';
+import { decodeTilePlan, encodeTilePlan } from './tiling.js';
 
 describe('AutoencoderKL config', () => {
   it('reads diffusers fields with diffusers defaults', () => {
@@ -24,10 +24,11 @@ describe('AutoencoderKL config', () => {
 
 describe('tile geometry', () => {
   it('follows diffusers: SDXL tiles of 128 latents keep 768 pixels and blend 256', () => {
-    expect(tileGeometry(128, 8, 0.25)).toEqual({ tileLatentSize: 128, latentStride: 96, blendExtent: 256, rowLimit: 768 });
+    expect(decodeTilePlan(128, 8, 0.25)).toEqual({ tileSize: 128, stride: 96, blendExtent: 256, rowLimit: 768 });
+    expect(encodeTilePlan(128, 8, 0.25)).toEqual({ tileSize: 1024, stride: 768, blendExtent: 32, rowLimit: 96 });
   });
 
   it('refuses overlaps that are not whole latents', () => {
-    expect(() => tileGeometry(10, 8, 0.25)).toThrow(/stride of 7 latents but 60 pixels kept per tile/);
+    expect(() => decodeTilePlan(10, 8, 0.25)).toThrow(/stride of 7 latents but 60 pixels kept per tile/);
   });
 });

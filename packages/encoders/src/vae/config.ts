@@ -15,6 +15,13 @@ export interface AutoencoderKLConfig {
   scalingFactor: number;
   /** Subtracted before scaling on encode (diffusers: (z - shift) * scale); 0 when the config has none. */
   shiftFactor: number;
+  /**
+   * Per-channel latent statistics (`latents_mean`, `latents_std`), or null when the config has
+   * none. diffusers' SDXL pipelines use them instead of shift_factor: encode gives
+   * (z - mean) * scaling_factor / std and decode inverts it; so does this AutoencoderKL.
+   */
+  latentsMean: number[] | null;
+  latentsStd: number[] | null;
   useQuantConv: boolean;
   usePostQuantConv: boolean;
   midBlockAddAttention: boolean;
@@ -31,6 +38,8 @@ export const DEFAULT_AUTOENCODER_KL_CONFIG: AutoencoderKLConfig = {
   sampleSize: 32,
   scalingFactor: 0.18215,
   shiftFactor: 0,
+  latentsMean: null,
+  latentsStd: null,
   useQuantConv: true,
   usePostQuantConv: true,
   midBlockAddAttention: true,
@@ -103,10 +112,31 @@ export function parseAutoencoderKLConfig(raw: unknown, file = 'config.json'): Au
     sampleSize: Array.isArray(sampleSizeRaw) ? Number(sampleSizeRaw[0]) : Number(sampleSizeRaw),
     scalingFactor: num('scaling_factor', d.scalingFactor),
     shiftFactor: num('shift_factor', d.shiftFactor),
+    latentsMean: null,
+    latentsStd: null,
     useQuantConv: bool('use_quant_conv', d.useQuantConv),
     usePostQuantConv: bool('use_post_quant_conv', d.usePostQuantConv),
     midBlockAddAttention: bool('mid_block_add_attention', d.midBlockAddAttention),
   };
+  const latentChannels = config.latentChannels;
+  const stats = (field: string): number[] | null => {
+    const v = value(field, null);
+    if (v === null) return null;
+    if (!Array.isArray(v) || v.length !== latentChannels || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      fail(field, `must be a list of ${latentChannels} numbers (one per latent channel), got ${JSON.stringify(v)}`);
+    }
+    return [...(v as number[])];
+  };
+  config.latentsMean = stats('latents_mean');
+  config.latentsStd = stats('latents_std');
+  if ((config.latentsMean === null) !== (config.latentsStd === null)) {
+    const [given, missing] = config.latentsMean ? ['latents_mean', 'latents_std'] : ['latents_std', 'latents_mean'];
+    fail(given, `is set but ${missing} is not; diffusers' pipelines apply the two only together, so this config is ambiguous`);
+  }
+  if (config.latentsStd?.some((x) => x <= 0)) fail('latents_std', `must hold positive numbers, got ${JSON.stringify(config.latentsStd)}`);
+  if (config.latentsMean && config.shiftFactor !== 0) {
+    fail('shift_factor', `(${config.shiftFactor}) and latents_mean are both set; diffusers' pipelines use one or the other, so this config is ambiguous`);
+  }
   if (!(config.sampleSize > 0)) fail('sample_size', `must be a positive number, got ${JSON.stringify(sampleSizeRaw)}`);
   const misfit = config.blockOutChannels.find((c) => c % config.normNumGroups !== 0);
   if (misfit !== undefined) fail('norm_num_groups', `(${config.normNumGroups}) must divide every block_out_channels entry; ${misfit} does not`);

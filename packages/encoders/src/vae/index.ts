@@ -1,4 +1,4 @@
-export { AutoencoderKL, DEFAULT_AUTOENCODER_KL_OPTIONS, type AutoencoderKLOptions, type AutoencoderKLLoadOptions, type LatentPosterior } from './autoencoder-kl.js';
+export { AutoencoderKL, DEFAULT_AUTOENCODER_KL_OPTIONS, type AutoencoderKLEncodeOptions, type AutoencoderKLOptions, type AutoencoderKLLoadOptions, type LatentPosterior } from './autoencoder-kl.js';
 export {
   parseAutoencoderKLConfig,
   readAutoencoderKLConfig,
@@ -8,4 +8,4 @@ export {
 } from './config.js';
 export { autoencoderKLTensorLayout, canonicalTensorName, VaeWeights, type TensorSpec } from './weights.js';
 export { resolveAutoencoderKLFiles, weightCandidates, type AutoencoderKLSourceOptions } from './load.js';
-export { DEFAULT_TILE_OVERLAP, type TiledDecodeOptions } from './tiling.js';
+export { DEFAULT_TILE_OVERLAP, type TiledDecodeOptions, type TilingOptions } from './tiling.js';

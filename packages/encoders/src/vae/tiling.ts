@@ -1,44 +1,70 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Tiled decoding, as diffusers' `enable_tiling()`: latent tiles decoded one at a time, then
- * neighbouring tiles cross-faded over the overlap. Memory stays bounded by the tile size, but
- * each tile's GroupNorm sees only its own statistics and attention only its own pixels, so the
- * result differs slightly from an untiled decode and faint seams can show on flat regions.
+ * Tiled encoding and decoding, as diffusers' `enable_tiling()` (`AutoencoderKL._tiled_encode`,
+ * `tiled_decode`): the input is cut into overlapping tiles run one at a time, then neighbouring
+ * outputs are cross-faded over the overlap. Memory stays bounded by the tile size, but each
+ * tile's GroupNorm sees only its own statistics and attention only its own pixels, so the result
+ * differs from an untiled pass (on the tiny test model by up to 0.8 in the posterior mean; on
+ * large real images the seams are faint) and matches diffusers' tiled result instead.
  */
-export interface TiledDecodeOptions {
-  /** Latent tile edge. Default: the config's sample_size / downsample (SDXL: 1024 / 8 = 128). */
+export interface TilingOptions {
+  /** Latent tile edge (pixel tiles are this times the downsample factor). Default: the config's sample_size / downsample (SDXL: 1024 / 8 = 128). */
   tileLatentSize?: number;
   /** Fraction of a tile shared with its neighbour. Default 0.25 (diffusers' tile_overlap_factor). */
   overlap?: number;
 }
 
+/** @deprecated The same options, which now tile encoding as well: use TilingOptions. */
+export type TiledDecodeOptions = TilingOptions;
+
 export const DEFAULT_TILE_OVERLAP = 0.25;
 
-/** Tile stride and blend widths, with diffusers' integer truncations. */
-export interface TileGeometry {
-  tileLatentSize: number;
-  /** Latent rows/columns between tile starts. */
-  latentStride: number;
-  /** Pixel rows/columns cross-faded between neighbours. */
+/** How a tiled pass cuts its input and keeps its output, with diffusers' integer truncations. */
+export interface TilePlan {
+  /** Input tile edge (latents when decoding, pixels when encoding). */
+  tileSize: number;
+  /** Input rows/columns between tile starts. */
+  stride: number;
+  /** Output rows/columns cross-faded between neighbours. */
   blendExtent: number;
-  /** Pixel rows/columns each tile contributes. */
+  /** Output rows/columns each tile contributes. */
   rowLimit: number;
 }
 
-export function tileGeometry(tileLatentSize: number, downsample: number, overlap: number): TileGeometry {
-  if (!Number.isInteger(tileLatentSize) || tileLatentSize < 1) throw new Error(`tiled decode: tileLatentSize must be a positive integer, got ${tileLatentSize}`);
-  if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiled decode: overlap must be in [0, 1), got ${overlap}`);
+function checkTiling(what: string, tileLatentSize: number, overlap: number): void {
+  if (!Number.isInteger(tileLatentSize) || tileLatentSize < 1) throw new Error(`tiled ${what}: tileLatentSize must be a positive integer, got ${tileLatentSize}`);
+  if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiled ${what}: overlap must be in [0, 1), got ${overlap}`);
+}
+
+/** Decoding: latent tiles in, pixel tiles `downsample` times larger out (diffusers' tiled_decode). */
+export function decodeTilePlan(tileLatentSize: number, downsample: number, overlap: number): TilePlan {
+  checkTiling('decode', tileLatentSize, overlap);
   const tileSampleSize = tileLatentSize * downsample;
-  const latentStride = Math.floor(tileLatentSize * (1 - overlap));
+  const stride = Math.floor(tileLatentSize * (1 - overlap));
   const blendExtent = Math.floor(tileSampleSize * overlap);
   const rowLimit = tileSampleSize - blendExtent;
-  if (latentStride < 1 || latentStride * downsample !== rowLimit) {
+  if (stride < 1 || stride * downsample !== rowLimit) {
     throw new Error(
-      `tiled decode: tile ${tileLatentSize} with overlap ${overlap} gives a stride of ${latentStride} latents but ${rowLimit} pixels kept per tile; choose a tile size whose overlap is a whole number of latents`,
+      `tiled decode: tile ${tileLatentSize} with overlap ${overlap} gives a stride of ${stride} latents but ${rowLimit} pixels kept per tile; choose a tile size whose overlap is a whole number of latents`,
     );
   }
-  return { tileLatentSize, latentStride, blendExtent, rowLimit };
+  return { tileSize: tileLatentSize, stride, blendExtent, rowLimit };
+}
+
+/** Encoding: pixel tiles in, moment tiles `downsample` times smaller out (diffusers' _tiled_encode). */
+export function encodeTilePlan(tileLatentSize: number, downsample: number, overlap: number): TilePlan {
+  checkTiling('encode', tileLatentSize, overlap);
+  const tileSampleSize = tileLatentSize * downsample;
+  const stride = Math.floor(tileSampleSize * (1 - overlap));
+  const blendExtent = Math.floor(tileLatentSize * overlap);
+  const rowLimit = tileLatentSize - blendExtent;
+  if (stride < 1 || stride !== rowLimit * downsample) {
+    throw new Error(
+      `tiled encode: tile ${tileLatentSize} with overlap ${overlap} gives a stride of ${stride} pixels but ${rowLimit} latents kept per tile; choose a tile size whose overlap is a whole number of latents`,
+    );
+  }
+  return { tileSize: tileSampleSize, stride, blendExtent, rowLimit };
 }
 
 /** Cross-fades the end of `a` into the start of `b` along `axis` (1 rows, 2 columns); returns the new `b`. */
@@ -63,22 +89,22 @@ function blend(a: tf.Tensor4D, b: tf.Tensor4D, extent: number, axis: 1 | 2): tf.
 }
 
 /**
- * latents NHWC [B, h, w, C] -> images NHWC, decoding tiles with `decodeTile` (NHWC in, NHWC
- * out, `downsample` times larger). Blending uses the already-blended upper and left tiles, as
- * diffusers' in-place loop does, so the output matches `AutoencoderKL.tiled_decode`.
+ * input NHWC [B, H, W, C] -> output NHWC, running `runTile` (NHWC in, NHWC out) on each tile of
+ * `plan`. Blending uses the already-blended upper and left tiles, as diffusers' in-place loops do,
+ * so the output matches `AutoencoderKL.tiled_decode` / `_tiled_encode`.
  */
-export function tiledDecode(latents: tf.Tensor4D, decodeTile: (tile: tf.Tensor4D) => tf.Tensor4D, geometry: TileGeometry): tf.Tensor4D {
-  const [batch, height, width, channels] = latents.shape;
-  const { tileLatentSize: size, latentStride, blendExtent, rowLimit } = geometry;
-  const starts = (length: number) => Array.from({ length: Math.ceil(length / latentStride) }, (_, k) => k * latentStride);
+export function tiledPass(input: tf.Tensor4D, runTile: (tile: tf.Tensor4D) => tf.Tensor4D, plan: TilePlan): tf.Tensor4D {
+  const [batch, height, width, channels] = input.shape;
+  const { tileSize: size, stride, blendExtent, rowLimit } = plan;
+  const starts = (length: number) => Array.from({ length: Math.ceil(length / stride) }, (_, k) => k * stride);
   let previousRow: tf.Tensor4D[] = [];
   const croppedRows: tf.Tensor4D[] = [];
   for (const top of starts(height)) {
     const row: tf.Tensor4D[] = [];
     const croppedTiles: tf.Tensor4D[] = [];
     starts(width).forEach((left, j) => {
-      const tileIn = tf.slice(latents, [0, top, left, 0], [batch, Math.min(size, height - top), Math.min(size, width - left), channels]);
-      let tile = decodeTile(tileIn);
+      const tileIn = tf.slice(input, [0, top, left, 0], [batch, Math.min(size, height - top), Math.min(size, width - left), channels]);
+      let tile = runTile(tileIn);
       tileIn.dispose();
       if (previousRow.length) {
         const next = blend(previousRow[j], tile, blendExtent, 1);

@@ -1,6 +1,7 @@
 import { withDefaults } from '@dit/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RopeTables } from '../../rope.js';
+import { WEBGPU_BLOCK_KERNELS } from '../../webgpu/block-kernels.js';
 import { multiHeadAttention, multiHeadAttentionBackward, type AttentionLayout } from '../attention/multi-head.js';
 import { gatedResidual, gatedResidualBackward, modulate, modulateBackward } from './adaln.js';
 import { geluTanh, geluTanhBackward } from './gelu.js';
@@ -12,9 +13,10 @@ import type { BlockShape } from './types.js';
  * kernels, each with its backward pass. A kernel returns new tensors and never disposes its
  * inputs; the block owns everything it is given.
  *
- * The defaults are tfjs ops (with the wasm/cpu fused layouts of kernels/). A backend plugs in
- * its own with `registerBlockKernels('webgpu', { attention, attentionBackward })`; steps it
- * leaves out keep the defaults. The reference block (src/reference-block.ts) is the oracle every
+ * The defaults are tfjs ops (with the wasm/cpu fused layouts of kernels/). The webgpu backend
+ * has @dit's WGSL kernels built in (src/webgpu/block-kernels.ts). Code may plug in its own with
+ * `registerBlockKernels(backendName, { attention, attentionBackward })`; steps it leaves out
+ * keep the built-in ones, then the defaults. The reference block (src/reference-block.ts) is the oracle every
  * set is tested against (reference-block.test.ts).
  */
 export interface BlockKernels {
@@ -48,6 +50,9 @@ export const DEFAULT_BLOCK_KERNELS: Readonly<BlockKernels> = Object.freeze({
   attentionBackward: multiHeadAttentionBackward,
 });
 
+/** Kernels that come with @dit, by backend name. */
+const BUILT_IN_KERNELS: Readonly<Record<string, Partial<BlockKernels>>> = { webgpu: WEBGPU_BLOCK_KERNELS };
+
 const registered = new Map<string, Partial<BlockKernels>>();
 const resolved = new Map<string, BlockKernels>();
 
@@ -58,17 +63,17 @@ export function registerBlockKernels(backendName: string, kernels: Partial<Block
   resolved.delete(backendName);
 }
 
-/** Removes every replacement registered for a backend (for tests). */
+/** Removes every replacement registered for a backend (for tests); built-in kernels stay. */
 export function clearBlockKernels(backendName: string): void {
   registered.delete(backendName);
   resolved.delete(backendName);
 }
 
-/** The block's steps on a backend (default: the current one): its registered kernels, the defaults elsewhere. */
+/** The block's steps on a backend (default: the current one): its registered kernels, then its built-in ones, the defaults elsewhere. */
 export function blockKernels(backendName: string = tf.getBackend()): BlockKernels {
   let kernels = resolved.get(backendName);
   if (!kernels) {
-    kernels = withDefaults(DEFAULT_BLOCK_KERNELS, registered.get(backendName));
+    kernels = withDefaults(withDefaults(DEFAULT_BLOCK_KERNELS, BUILT_IN_KERNELS[backendName]), registered.get(backendName));
     resolved.set(backendName, kernels);
   }
   return kernels;

@@ -5,7 +5,7 @@ import { renderLossChartSvg, type PhaseMarker } from './loss-chart.js';
 import { dropSupersededRows, readLossLog } from './loss-log.js';
 import { writeSvgAsPng } from './raster.js';
 import { writeRunReport } from './report-html.js';
-import { findEpochSamples, writeSampleGrid } from './sample-grid.js';
+import { findEpochSamples, writeSampleGrid } from '@dit/data';
 
 export interface PlotRunOptions {
   /** The run folder (holds log.csv, samples/, schedule.json). */

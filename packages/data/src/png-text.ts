@@ -1,3 +1,5 @@
+import { crc32 as zlibCrc32 } from 'node:zlib';
+
 /**
  * PNG text metadata (PNG specification, 3rd edition, sections 5.3 and 11.3.3): key/value
  * pairs stored as `tEXt` chunks (Latin-1), or `iTXt` chunks (UTF-8, uncompressed) when a
@@ -8,21 +10,9 @@
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (ISO 3309, the one PNG and zlib use) of `bytes`. */
+/** CRC-32 (ISO 3309, the one PNG and zlib use) of `bytes`: Node's own (node:zlib, Node >= 20.15). */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(bytes);
 }
 
 interface Chunk {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { encodePng } from '@dit/data';
-import { addPngText, crc32, readPngText } from './sample-png-text.js';
+import { encodePng } from './image-io.js';
+import { addPngText, crc32, readPngText } from './png-text.js';
 
 const pixels = () => encodePng({ width: 3, height: 2, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) });
 

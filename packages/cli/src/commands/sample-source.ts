@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CONFIG_FILE, WEIGHTS_FILE } from '@dit/model';
+import { PIPELINE_FILE } from '@dit/pipeline';
+import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointState, trainedLatentNorm, type TrainedLatentNorm } from '@dit/train';
+import { CliError, EXIT } from '../errors.js';
+
+/** Which weights of a training checkpoint to sample with. */
+export type CheckpointWeights = 'ema' | 'model';
+
+/** What `dit sample --model` points at, resolved to a folder `DiTPipeline.fromPretrained` loads. */
+export interface SampleSource {
+  /** The folder to load: a pipeline or model folder, or a training checkpoint. */
+  dir: string;
+  /** The weights file inside it. */
+  weightsFile: string;
+  /** `dir/weightsFile`, as recorded in the images' settings. */
+  weightsPath: string;
+  /** 'ema' or 'model' for a checkpoint, 'pretrained' for a model folder. */
+  weights: CheckpointWeights | 'pretrained';
+  /**
+   * The normalisation the weights were trained with, when a checkpoint's state.json tells
+   * (`from` names it); null leaves it to the folder's pipeline.json (or none).
+   */
+  latentNorm: (TrainedLatentNorm & { from: string }) | null;
+}
+
+async function normFromCheckpoint(dir: string): Promise<SampleSource['latentNorm']> {
+  const state = await readCheckpointState(dir);
+  return { ...trainedLatentNorm(state), from: join(dir, CHECKPOINT_FILES.state) };
+}
+
+/**
+ * Finds the weights to sample from `path`: a training checkpoint (state.json; `weights` picks
+ * EMA or raw weights, EMA by default when present), a pipeline or model folder (config.json +
+ * model.safetensors, and pipeline.json when the trainer or `savePretrained` wrote it; a run's
+ * `final/` without one takes its normalisation from the run's latest checkpoint), or a run
+ * folder (its `final/`, else its latest checkpoint).
+ */
+export async function findSampleSource(path: string, weights?: CheckpointWeights): Promise<SampleSource> {
+  if (!existsSync(path)) throw new CliError(`--model ${path}: no such file or folder`, EXIT.usage);
+  if (existsSync(join(path, CHECKPOINT_FILES.state))) {
+    const hasEma = existsSync(join(path, CHECKPOINT_FILES.ema));
+    const chosen = weights ?? (hasEma ? 'ema' : 'model');
+    if (chosen === 'ema' && !hasEma) throw new CliError(`--weights ema: ${path} has no ${CHECKPOINT_FILES.ema} (that phase kept no EMA); use --weights model`, EXIT.usage);
+    const weightsFile = CHECKPOINT_FILES[chosen];
+    return { dir: path, weightsFile, weightsPath: join(path, weightsFile), weights: chosen, latentNorm: await normFromCheckpoint(path) };
+  }
+  if (existsSync(join(path, CONFIG_FILE)) && existsSync(join(path, WEIGHTS_FILE))) {
+    if (weights) throw new CliError(`--weights applies to training checkpoints; ${path} is a model folder`, EXIT.usage);
+    // Runs from before pipeline.json: the normalisation of the run's last checkpoint.
+    const latest = !existsSync(join(path, PIPELINE_FILE)) && basename(path) === 'final' ? await latestCheckpoint(join(dirname(path), 'checkpoints')) : undefined;
+    return { dir: path, weightsFile: WEIGHTS_FILE, weightsPath: join(path, WEIGHTS_FILE), weights: 'pretrained', latentNorm: latest ? await normFromCheckpoint(latest.path) : null };
+  }
+  if (existsSync(join(path, 'final', WEIGHTS_FILE))) return findSampleSource(join(path, 'final'), weights);
+  const latest = await latestCheckpoint(join(path, 'checkpoints'));
+  if (latest) return findSampleSource(latest.path, weights);
+  throw new CliError(
+    `--model ${path}: not a model folder (${CONFIG_FILE} + ${WEIGHTS_FILE}), a training checkpoint (${CHECKPOINT_FILES.state}) or a run folder (final/ or checkpoints/)`,
+    EXIT.usage,
+  );
+}

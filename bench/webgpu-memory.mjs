@@ -3,6 +3,7 @@
 // "Memory on WebGPU"). One case per process (the pool lives as long as the backend):
 //
 //   node bench/webgpu-memory.mjs --case tiny [--checkpointing] [--backend webgpu] [--out file.json]
+//   node bench/webgpu-memory.mjs --config '{"hiddenSize":128,"depth":2,...}' --batch 8 --latents 32x32
 //
 // Steps: a forward + backward alone (tf.profile's peak tensor bytes, and the pool's peak of
 // allocated bytes: tfjs-webgpu's numBytesAllocatedInGPU, which only grows as the pool keeps every
@@ -20,7 +21,12 @@ import { caseById } from './cases.mjs';
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const option = (name, fallback) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
-const benchCase = caseById(option('case', 'tiny'));
+// --config (a partial DiTConfig over the tiny case's), --batch and --latents describe a case of one's own.
+const base = caseById(option('case', 'tiny'));
+const [latentHeight, latentWidth] = option('latents', `${base.height}x${base.width}`).split('x').map(Number);
+const benchCase = option('config')
+  ? { ...base, id: `custom ${option('config')}`, config: { ...base.config, ...JSON.parse(option('config')) }, batch: Number(option('batch', base.batch)), height: latentHeight, width: latentWidth }
+  : { ...base, batch: Number(option('batch', base.batch)), height: latentHeight, width: latentWidth };
 const checkpointing = flag('checkpointing');
 const backend = option('backend', 'webgpu');
 

@@ -9,7 +9,7 @@
 //   2. webgpu-generic: @dit on tfjs-webgpu with tfjs' generic kernels (DIT_WEBGPU_KERNELS=off)
 //   3. webgpu: the same with @dit's WebGPU kernels (DIT_WEBGPU_KERNELS=on)
 //   4. GPU memory on WebGPU (bench/webgpu-memory.mjs): tfjs-webgpu's allocated bytes over AdamW
-//      steps against estimateMemory, with gradient checkpointing, then without
+//      steps against estimateMemory, without gradient checkpointing, then with it
 // Each engine times a training step (forward + MSE + backward, bench/cases.mjs) and a guided
 // sampling run (batched CFG pair + Euler update per step; the first step is the warm-up).
 // Writes OUT/gpu-bench.json (everything) and OUT/gpu-bench.md (the table), prints the table.
@@ -123,7 +123,7 @@ for (const [engine, kernels] of [['webgpu-generic', 'off'], ['webgpu', 'on']]) {
 }
 
 // 4. GPU memory on WebGPU against estimateMemory.
-for (const checkpointing of [true, false]) {
+for (const checkpointing of [false, true]) {
   const args = [script('webgpu-memory'), '--case', benchCase.id, ...(checkpointing ? ['--checkpointing'] : [])];
   const output = runJson(`memory${checkpointing ? ' (checkpointing)' : ''}`, process.execPath, args, { env: { ...process.env, DIT_WEBGPU_KERNELS: 'on' }, limitSeconds: scale === 'full' ? 90 : 240 });
   if (output.error) record.errors.push(output.error);

@@ -22,6 +22,8 @@ export interface LargestTensorOptions {
   backend?: string;
   /** A WebGPU device's limits, which cap the batched score maps. Default none. */
   limits?: DeviceBufferLimits | null;
+  /** Attention runs through @dit's flash kernels (webgpu): no score map exists. Default false. */
+  flashAttention?: boolean;
 }
 
 /**
@@ -34,12 +36,15 @@ export interface LargestTensorOptions {
  */
 export function largestTensor(config: Partial<DiTConfig>, options: LargestTensorOptions = {}): LargestTensor {
   const full = resolveConfig(config);
-  const { batch = 1, height = 64, width = 64, backend = 'wasm', limits = null } = options;
+  const { batch = 1, height = 64, width = 64, backend = 'wasm', limits = null, flashAttention = false } = options;
   const { sequenceLength: tokens } = tokenLayout(full, height, width);
   const { hiddenSize: d, numHeads, textLength, textDim } = full;
   const tensor = (name: string, shape: number[]): LargestTensor => ({ name, shape, bytes: FLOAT_BYTES * shape.reduce((a, b) => a * b, 1) });
   let scores: LargestTensor;
-  if (PLAIN_PRODUCT_BACKENDS.has(backend)) {
+  if (flashAttention) {
+    // Flash attention keeps one log-sum-exp per query row and head instead of any map.
+    scores = tensor('attention log-sum-exp [B*heads, N]', [batch * numHeads, tokens]);
+  } else if (PLAIN_PRODUCT_BACKENDS.has(backend)) {
     scores = tensor('attention scores of one head [N, N]', [tokens, tokens]);
   } else {
     const scoreFloats = limits ? Math.min(BATCHED_SCORE_FLOATS, Math.floor(largestBufferBytes(limits) / FLOAT_BYTES)) : BATCHED_SCORE_FLOATS;

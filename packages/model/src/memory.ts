@@ -4,6 +4,8 @@ import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention/scale
 import { deviceBufferLimits, largestBufferBytes, type DeviceBufferLimits } from './internals/device-limits.js';
 import { PLAIN_PRODUCT_BACKENDS } from './internals/products.js';
 import { largestBatchWithin, largestTensor, type LargestTensor } from './largest-tensor.js';
+import { flashAttentionApplies } from './webgpu/flash-attention.js';
+import { webgpuKernelEnabled } from './webgpu/switches.js';
 import { countParameters, stateDictShapes } from './state-dict.js';
 
 const FLOAT_BYTES = 4;
@@ -49,6 +51,18 @@ export interface MemoryEstimateOptions {
   backend?: string;
   /** A WebGPU device's buffer limits. Default: the active backend's (`deviceBufferLimits()`), when `backend` is 'webgpu'. */
   limits?: DeviceBufferLimits | null;
+  /**
+   * Attention runs through @dit's flash kernels, which hold no [N, N] score map. Default: on
+   * 'webgpu', whether they apply (`flashAttentionApplies`: the `attention` kernel switched on
+   * and the head dim supported), else false.
+   */
+  flashAttention?: boolean;
+  /**
+   * @dit's WebGPU block kernels run (flash attention, LayerNorm, adaLN, GELU), which changes the
+   * buffer pool's factor. Default: on 'webgpu', flash attention applies and the other three are
+   * switched on (`webgpuKernelSwitches`).
+   */
+  webgpuKernels?: boolean;
 }
 
 /** Peak bytes of one forward pass or training step, as tfjs counts them (`tf.memory().numBytes`). */
@@ -80,13 +94,23 @@ export interface MemoryEstimate {
  * tfjs-webgpu's BufferManager never frees a buffer: a released one waits in a pool keyed by its
  * exact byte size and usage until a tensor of that very size asks again, so over a step the pool
  * holds, for every size, the most buffers of that size ever alive at once. The transient bytes
- * of a forward + backward pass (everything but parameters, optimiser states and inputs) grow by
- * this factor on WebGPU. MEASURED (bench/webgpu-memory.mjs on lavapipe, tfjs 4.22: the pool's
- * allocated bytes over AdamW steps against this estimate, six configurations from hidden 64 to
- * 512, with and without checkpointing: 1.29 to 2.02); the largest is used. docs/performance.md
- * has the table.
+ * of a forward + backward pass (everything but parameters, optimiser states and inputs, as this
+ * estimate counts them) grow by this factor on WebGPU with tfjs' generic kernels. MEASURED
+ * (bench/webgpu-memory.mjs on lavapipe, tfjs 4.22: the pool's allocated bytes over AdamW steps,
+ * six configurations from hidden 64 to 512, with and without checkpointing: 1.29 to 2.02); the
+ * largest is used. docs/performance.md has the table.
  */
 export const WEBGPU_POOL_FACTOR = 2.02;
+
+/**
+ * The same with @dit's WebGPU kernels (flash attention, LayerNorm, adaLN, GELU: src/webgpu/),
+ * which create fewer and fewer kinds of temporaries. MEASURED as above, with the kernels on:
+ * 0.81 to 1.13; the largest is used.
+ */
+export const WEBGPU_POOL_FACTOR_WITH_KERNELS = 1.13;
+
+/** The kernels whose use {@link WEBGPU_POOL_FACTOR_WITH_KERNELS} was measured with. */
+const POOL_MEASURED_KERNELS = ['attention', 'layerNorm', 'adaLN', 'gelu'] as const;
 
 /**
  * Parameter-shaped temporaries of one AdamW update (train/src/optim/adamw.ts computes 14 per
@@ -108,8 +132,10 @@ export function estimateMemory(config: Partial<DiTConfig>, options: MemoryEstima
   const limits = options.limits !== undefined ? options.limits : backend === 'webgpu' ? deviceBufferLimits() : null;
   const { sequenceLength: tokens } = tokenLayout(full, height, width);
   const { hiddenSize: d, depth, textDim, textLength, inChannels, numHeads } = full;
+  const flashAttention = options.flashAttention ?? (backend === 'webgpu' && flashAttentionApplies(d / numHeads, { backend }));
+  const webgpuKernels = options.webgpuKernels ?? (flashAttention && POOL_MEASURED_KERNELS.every((name) => webgpuKernelEnabled(name)));
   const rows = FLOAT_BYTES * batch * tokens * d; // S
-  const maps = FLOAT_BYTES * scoreMapFloats(tokens, batch * numHeads, backend, limits); // A
+  const maps = flashAttention ? 0 : FLOAT_BYTES * scoreMapFloats(tokens, batch * numHeads, backend, limits); // A
   const parameterBytes = FLOAT_BYTES * countParameters(full);
   const blockBytes = FLOAT_BYTES * (18 * d * d + 15 * d);
   const textRows = FLOAT_BYTES * batch * textLength * textDim;
@@ -147,9 +173,12 @@ export function estimateMemory(config: Partial<DiTConfig>, options: MemoryEstima
     inputBytes,
     activationBytes,
     totalBytes,
-    deviceBytes: backend === 'webgpu' ? webgpuDeviceBytes(full, { totalBytes, persistentBytes, optimizer: optimizerStates > 0 }) : totalBytes,
+    deviceBytes:
+      backend === 'webgpu'
+        ? webgpuDeviceBytes(full, { totalBytes, persistentBytes, optimizer: optimizerStates > 0, poolFactor: webgpuKernels ? WEBGPU_POOL_FACTOR_WITH_KERNELS : WEBGPU_POOL_FACTOR })
+        : totalBytes,
     persistentBytes,
-    largestTensor: largestTensor(full, { batch, height, width, backend, limits }),
+    largestTensor: largestTensor(full, { batch, height, width, backend, limits, flashAttention }),
     sequenceLength: tokens,
   };
 }
@@ -158,8 +187,8 @@ export function estimateMemory(config: Partial<DiTConfig>, options: MemoryEstima
  * What tfjs-webgpu allocates for a step: the persistent tensors, the transient ones times the
  * pool factor, and, with an optimiser, its update's temporaries for every distinct parameter size.
  */
-function webgpuDeviceBytes(config: DiTConfig, step: { totalBytes: number; persistentBytes: number; optimizer: boolean }): number {
-  const pooled = step.persistentBytes + WEBGPU_POOL_FACTOR * (step.totalBytes - step.persistentBytes);
+function webgpuDeviceBytes(config: DiTConfig, step: { totalBytes: number; persistentBytes: number; optimizer: boolean; poolFactor: number }): number {
+  const pooled = step.persistentBytes + step.poolFactor * (step.totalBytes - step.persistentBytes);
   if (!step.optimizer) return pooled;
   const distinctSizes = new Set(stateDictShapes(config).map(({ shape }) => FLOAT_BYTES * shape.reduce((a, b) => a * b, 1)));
   return pooled + WEBGPU_OPTIMIZER_TEMPORARIES * [...distinctSizes].reduce((a, b) => a + b, 0);
@@ -224,7 +253,8 @@ export function assertFitsBackend(config: Partial<DiTConfig>, options: BackendFi
   const limits = shape.limits !== undefined ? shape.limits : backend === 'webgpu' ? deviceBufferLimits() : null;
   if (limits && estimate.largestTensor.bytes > largestBufferBytes(limits)) {
     const { name, shape: dims, bytes } = estimate.largestTensor;
-    const fitting = largestBatchWithin(full, { batch, height, width, backend, limits });
+    const flashAttention = shape.flashAttention ?? (backend === 'webgpu' && flashAttentionApplies(full.hiddenSize / full.numHeads, { backend }));
+    const fitting = largestBatchWithin(full, { batch, height, width, backend, limits, flashAttention });
     const fix =
       fitting > 0
         ? `Use batch ${fitting} or less${training ? ` (in training: microBatch ${fitting}, \`--micro-batch ${fitting}\`, accumulates the rest)` : ''}.`

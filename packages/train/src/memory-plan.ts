@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   deviceBufferLimits,
   estimateMemory,
-  largestTensor,
   WASM_HEAP_BYTES,
   WASM_HEAP_USABLE_FRACTION,
   type DeviceBufferLimits,
@@ -111,7 +110,8 @@ export function planMemory(options: PlanMemoryOptions): MemoryPlan {
   const peak = (microBatch: number, checkpointing: boolean) => estimate(config, { batch: microBatch, ...largest, training: true, checkpointing, backend });
   const limits = options.limits !== undefined ? options.limits : backend === 'webgpu' ? deviceBufferLimits() : null;
   const tensorLimitBytes = limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : null;
-  const largestAt = (microBatch: number) => largestTensor(config, { batch: microBatch, ...largest, backend, limits });
+  // As the model lays a step out on this backend (batched or per-head score maps, or flash attention on webgpu).
+  const largestAt = (microBatch: number) => estimateMemory(config, { batch: microBatch, ...largest, training: true, backend, limits }).largestTensor;
   const fitsTensorLimit = (microBatch: number) => tensorLimitBytes === null || largestAt(microBatch).bytes <= tensorLimitBytes;
   const budget = options.budget === undefined ? null : parseByteSize(options.budget);
   const heap = backend === 'wasm' ? WASM_HEAP_USABLE_FRACTION * WASM_HEAP_BYTES : null;

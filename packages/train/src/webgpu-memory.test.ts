@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { releaseWebgpuIdleBuffers, webgpuBufferPool } from '@dit/core';
-import { estimateMemory, presets, SingleStreamDiTV2 } from '@dit/model';
+import { estimateMemory, presets, setWebgpuKernelsEnabled, SingleStreamDiTV2 } from '@dit/model';
 import { BufferPoolGuard } from './internals/buffer-pool-guard.js';
 import { AdamW } from './optim/adamw.js';
 import { webgpuForTests } from '../../../tests/helpers/webgpu.js';
@@ -36,10 +36,18 @@ describe.skipIf(!webgpu.available)(`memory on webgpu${webgpu.skipNote}`, () => {
   beforeAll(() => webgpu.use());
   afterAll(() => webgpu.restore());
 
-  it("allocates no more than estimateMemory's deviceBytes (buffer pool included) over AdamW steps", async () => {
+  afterEach(() => setWebgpuKernelsEnabled('env'));
+
+  it.each([
+    ["with @dit's WebGPU kernels", true],
+    ["with tfjs' generic kernels", false],
+  ])("allocates no more than estimateMemory's deviceBytes (buffer pool included) over AdamW steps, %s", async (_, kernels) => {
+    setWebgpuKernelsEnabled(kernels);
     // A size apart from the ones the pool constants were measured on.
     const [batch, height, width] = [2, 8, 16];
     const { model, optimizer, step } = setup();
+    // Earlier tests' idle buffers out of the way: the pool then holds only tensors in use.
+    releaseWebgpuIdleBuffers();
     const before = webgpuBufferPool()!.allocatedBytes;
     for (let i = 0; i < 3; i++) await step(batch, height, width);
     const pool = webgpuBufferPool()!;

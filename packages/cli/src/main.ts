@@ -133,15 +133,15 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
 
   program
     .command('check-cache')
-    .description('decode cache entries back to PNGs to see that the cache is sound')
-    .argument('<entries...>', 'cache entry files (.safetensors)')
+    .description('check a cache folder whole (entries readable, shapes as the manifest says, no NaN or Inf), or decode entries back to PNGs (exit 1 when any is damaged)')
+    .argument('<paths...>', 'a cache folder, or cache entry files (.safetensors)')
     .option('--vae <id>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]' (default: the one each entry was made with)")
     .option('--out <dir>', 'folder for the PNGs (default: beside each entry)')
     .option('--std <n>', 'also round-trip through this latent std', number('std'))
     .option('--offset <n>', 'also round-trip through this latent offset', number('offset'))
-    .action(async (entries: string[], options: { vae?: string; out?: string; std?: number; offset?: number }) =>
-      checkCacheCommand(entries, options, io.out),
-    );
+    .action(async (paths: string[], options: { vae?: string; out?: string; std?: number; offset?: number }) => {
+      exit.code = await checkCacheCommand(paths, options, io);
+    });
 
   program
     .command('train')

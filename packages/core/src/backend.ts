@@ -18,7 +18,7 @@ function parseBackendName(value: string, source: string): BackendName {
 /**
  * wasm threads when neither the `threads` option nor `DIT_WASM_THREADS` says: 2 where the
  * machine has at least 2 cores, else 1. XNNPACK's matmuls, most of a training step, run
- * ~1.45-1.9x faster on 2 threads at `small` and seed width; element-wise kernels stay single-threaded, and more threads
+ * ~1.45-1.9x faster on 2 threads at `small` and original width; element-wise kernels stay single-threaded, and more threads
  * gain little on top (docs/performance.md).
  */
 export function defaultWasmThreads(): number {

@@ -1,4 +1,5 @@
 import { SafetensorsFile, writeSafetensors } from '@dit/core';
+import { describeNonFiniteArrays } from './finite.js';
 import type { ResizeMode } from './resize.js';
 
 /** Marks our entries in their safetensors metadata (`format`). */
@@ -189,6 +190,18 @@ export function readCacheEntry(path: string): Promise<CacheEntry> {
       attentionMask: { shape: mask.shape, data: maskData },
     };
   });
+}
+
+/**
+ * Throws a `CacheEntryError` naming the entry when its latents or text embeddings hold a NaN or an
+ * infinity (a VAE overflow, a damaged file): such an entry turns every loss it touches into NaN.
+ */
+export function assertEntryFinite(path: string, entry: Pick<CacheEntry, 'latents' | 'textEmbeddings'>): void {
+  const problem = describeNonFiniteArrays([
+    [ENTRY_TENSORS.latents, entry.latents.data],
+    [ENTRY_TENSORS.textEmbeddings, entry.textEmbeddings.data],
+  ]);
+  if (problem) throw new CacheEntryError(path, `${problem}; run preprocess again, which encodes damaged entries anew`);
 }
 
 /** Reads only the latents `[C, h, w]` (statistics, checks). */

@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '@dit/core';
 import type { ImageAutoencoder } from '@dit/encoders';
 import * as tf from '@tensorflow/tfjs-core';
-import { readCacheEntry, type CacheEntryMetadata } from './cache-entry.js';
+import { assertEntryFinite, readCacheEntry, type CacheEntryMetadata } from './cache-entry.js';
 import { encodePng } from './image-io.js';
 import type { LatentTransform } from './latent-transform.js';
 import { tensorToImage } from './pixels.js';
@@ -34,6 +34,7 @@ export interface CheckCacheResult {
  */
 export async function checkCache(entryPath: string, autoencoder: ImageAutoencoder, options: CheckCacheOptions): Promise<CheckCacheResult> {
   const entry = await readCacheEntry(entryPath);
+  assertEntryFinite(entryPath, entry);
   const [channels, height, width] = entry.latents.shape;
   if (channels !== autoencoder.latentChannels) {
     throw new Error(`${entryPath}: latents [${entry.latents.shape.join(', ')}] have ${channels} channels, autoencoder ${autoencoder.id} takes ${autoencoder.latentChannels}`);

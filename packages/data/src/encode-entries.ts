@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
 import { writeCacheEntry } from './cache-entry.js';
 import type { CacheSettings } from './cache-settings.js';
+import { describeNonFiniteArrays } from './finite.js';
 import { decodeImage, type RgbImage } from './image-io.js';
 import { sha256 } from './internals/hash.js';
 import type { ManifestEntry } from './manifest.js';
@@ -135,6 +136,17 @@ export async function encodeEntries(
       const entry = { ...item.entry, sourceHash: item.sourceHash };
       const line = manifestEntryFor(entry, context.settings);
       const t = captions.indexOf(entry.caption);
+      const itemLatents = latents.subarray(i * perItem, (i + 1) * perItem);
+      const itemText = text.embeddings.subarray(t * length * dim, (t + 1) * length * dim);
+      // An encoder that overflows (a VAE in half precision, say) must not leave NaN in the cache.
+      const nonFinite = describeNonFiniteArrays([
+        [`the latents of autoencoder ${context.autoencoder.id}`, itemLatents],
+        [`the embeddings of text encoder ${context.textEncoder.id}`, itemText],
+      ]);
+      if (nonFinite) {
+        failures.push({ source: entry.pair.imageFile, kind: 'encode-failed', message: `${entry.pair.imagePath}: ${nonFinite}; nothing written` });
+        continue;
+      }
       try {
         await writeCacheEntry(join(context.cacheDir, entry.file), {
           metadata: {
@@ -152,8 +164,8 @@ export async function encodeEntries(
             resize: context.settings.resize,
             settings: context.settingsKey,
           },
-          latents: { shape: line.latentShape, data: latents.slice(i * perItem, (i + 1) * perItem) },
-          textEmbeddings: { shape: line.textShape, data: text.embeddings.slice(t * length * dim, (t + 1) * length * dim) },
+          latents: { shape: line.latentShape, data: itemLatents.slice() },
+          textEmbeddings: { shape: line.textShape, data: itemText.slice() },
           attentionMask: { shape: [length], data: text.mask.slice(t * length, (t + 1) * length) },
         });
         written.push(line);

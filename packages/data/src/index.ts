@@ -25,7 +25,7 @@ export {
 export { readCaption, normaliseNewlines } from './caption.js';
 export { decodeImage, imageSize, encodePng, DECODE_IMAGE_DEFAULTS, type RgbImage, type AlphaMode, type DecodeImageOptions } from './image-io.js';
 export { resizeToBucket, flipHorizontal, type ResizeMode, type ResizeToBucketOptions } from './resize.js';
-export { resizeChange, resizeWarnings, RESIZE_WARNING_DEFAULTS, type ResizeChange, type ResizeWarningThresholds, type PreprocessWarning } from './resize-warnings.js';
+export { resizeChange, resizeWarnings, RESIZE_WARNING_DEFAULTS, type ResizeChange, type ResizeWarningThresholds } from './resize-warnings.js';
 export { imagesToTensor, tensorToImage } from './pixels.js';
 export { cacheSettingsKey, type CacheSettings } from './cache-settings.js';
 export {
@@ -33,6 +33,7 @@ export {
   readCacheEntry,
   readCacheEntryHeader,
   readCacheLatents,
+  assertEntryFinite,
   CacheEntryError,
   CACHE_ENTRY_FORMAT,
   ENTRY_TENSORS,
@@ -50,6 +51,7 @@ export {
   type PreprocessFailure,
   type PreprocessCounts,
   type FailureKind,
+  type PreprocessWarning,
 } from './report.js';
 export { RunningMoments } from './moments.js';
 export {
@@ -63,6 +65,8 @@ export {
 } from './statistics.js';
 export type { LatentToModel, LatentTransform } from './latent-transform.js';
 export { checkCache, type CheckCacheOptions, type CheckCacheResult } from './check-cache.js';
+export { verifyCache, formatVerifyCache, type VerifyCacheResult, type VerifyCacheOptions, type CacheProblem } from './verify-cache.js';
+export { countNonFinite, describeNonFiniteCount, describeNonFiniteArrays, type NonFiniteCount } from './finite.js';
 export {
   BucketBatchSampler,
   BUCKET_BATCH_SAMPLER_DEFAULTS,

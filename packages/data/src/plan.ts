@@ -1,16 +1,18 @@
 import { Rng } from '@dit/core';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { nearestBucket, type Bucket } from './buckets.js';
-import { readCacheEntryHeader } from './cache-entry.js';
+import { ENTRY_TENSORS, readCacheEntry } from './cache-entry.js';
 import type { CacheSettings } from './cache-settings.js';
 import { readCaption } from './caption.js';
 import type { SourcePair } from './discover.js';
+import { describeNonFiniteArrays } from './finite.js';
 import { imageSize } from './image-io.js';
 import { sha256 } from './internals/hash.js';
 import type { ManifestEntry } from './manifest.js';
-import { SourceError, type PreprocessFailure } from './report.js';
+import { SourceError, type PreprocessFailure, type PreprocessWarning } from './report.js';
 import type { ResizeMode } from './resize.js';
-import { resizeWarnings, type PreprocessWarning, type ResizeWarningThresholds } from './resize-warnings.js';
+import { resizeWarnings, type ResizeWarningThresholds } from './resize-warnings.js';
 
 /**
  * Flip augmentation at cache time. true adds a mirrored copy of every image (`<stem>.flipped`);
@@ -129,14 +131,28 @@ export function manifestEntryFor(entry: PlannedEntry, settings: CacheSettings): 
   };
 }
 
+/** Whether an entry file can be kept, and when it cannot although it exists, what is wrong with it. */
+export type EntryStatus = { upToDate: true } | { upToDate: false; damage?: string };
+
 /**
- * True when the entry file exists, reads, and was made from the same image bytes and caption
- * under the same settings, bucket and flip. Anything else (missing, half-copied, stale) is redone.
+ * Up to date when the entry file exists, reads whole, holds only finite values, and was made from
+ * the same image bytes and caption under the same settings, bucket and flip. Anything else is
+ * redone; a file that exists but cannot be read, or holds NaN or Inf, comes with `damage` saying
+ * why (so the report can say it was encoded again).
  */
-export async function isEntryUpToDate(path: string, expected: ManifestEntry, settingsKey: string): Promise<boolean> {
+export async function entryStatus(path: string, expected: ManifestEntry, settingsKey: string): Promise<EntryStatus> {
+  if (!existsSync(path)) return { upToDate: false };
   try {
-    const { metadata, latentShape, textShape } = await readCacheEntryHeader(path);
-    return (
+    const entry = await readCacheEntry(path);
+    const nonFinite = describeNonFiniteArrays([
+      [ENTRY_TENSORS.latents, entry.latents.data],
+      [ENTRY_TENSORS.textEmbeddings, entry.textEmbeddings.data],
+    ]);
+    if (nonFinite) return { upToDate: false, damage: `${path}: ${nonFinite}` };
+    const { metadata } = entry;
+    const latentShape = entry.latents.shape;
+    const textShape = entry.textEmbeddings.shape;
+    const same =
       metadata.sourceHash === expected.sourceHash &&
       metadata.captionHash === expected.captionHash &&
       metadata.settings === settingsKey &&
@@ -145,9 +161,9 @@ export async function isEntryUpToDate(path: string, expected: ManifestEntry, set
       metadata.width === expected.bucket.width &&
       metadata.height === expected.bucket.height &&
       latentShape.join() === expected.latentShape.join() &&
-      textShape.join() === expected.textShape.join()
-    );
-  } catch {
-    return false;
+      textShape.join() === expected.textShape.join();
+    return same ? { upToDate: true } : { upToDate: false };
+  } catch (error) {
+    return { upToDate: false, damage: (error as Error).message };
   }
 }

@@ -13,6 +13,7 @@ import { preprocess, type PreprocessOptions } from './preprocess.js';
 import { formatPreprocessSummary, REPORT_FILE } from './report.js';
 import { flipHorizontal, resizeToBucket } from './resize.js';
 import { copyFixtures, FIXTURE_BUCKETS, removeTempDirs, tempDir, TEST_BUCKETS } from './test-utils/fixtures.js';
+import { poisonEntry } from './test-utils/damage.js';
 import { HashTextEncoder } from './test-utils/hash-text-encoder.js';
 
 afterAll(removeTempDirs);
@@ -200,6 +201,50 @@ describe('preprocess', () => {
       ['109.png', 'encode-failed'],
     ]);
     expect(result.failures[0].message).toMatch(/29\.png: out of memory \(pretend\)/);
+  });
+
+  it('writes no entry from an encoder that returns NaN or Inf, naming the image', async () => {
+    const datasetDir = await fixtureDataset('pp-nan-enc-data');
+    const pixel = new PixelAutoencoder({ factor: 8 });
+    // Overflows on the landscape bucket, as a VAE in half precision may.
+    const overflowing = Object.assign(Object.create(pixel) as PixelAutoencoder, {
+      encode: async (images: tf.Tensor4D) => {
+        const latents = await pixel.encode(images);
+        if (images.shape[3] !== 80) return latents;
+        return tf.tidy(() => tf.div(latents, tf.scalar(0)));
+      },
+    });
+    const cacheDir = await tempDir('pp-nan-enc-cache');
+    const result = await run(datasetDir, cacheDir, { autoencoder: overflowing });
+    expect(result).toMatchObject({ ok: false, written: 6, failed: 2 });
+    expect(result.failures.map((f) => [f.source, f.kind])).toEqual([
+      ['29.png', 'encode-failed'],
+      ['109.png', 'encode-failed'],
+    ]);
+    expect(result.failures[0].message).toMatch(/29\.png: the latents of autoencoder pixel-f8 hold \d+ \+Inf and \d+ -Inf of 11520 values \(the first at index \d+\); nothing written$/);
+    expect((await readdir(cacheDir)).filter((f) => f.startsWith('29.'))).toEqual([]);
+  });
+
+  it('encodes again, and reports, an entry of an earlier run that holds NaN or cannot be read', async () => {
+    const datasetDir = await fixtureDataset('pp-damaged-data');
+    const cacheDir = await tempDir('pp-damaged-cache');
+    expect((await run(datasetDir, cacheDir)).written).toBe(8);
+    const good = await readCacheEntry(join(cacheDir, '5.safetensors'));
+    await poisonEntry(join(cacheDir, '5.safetensors'), 'latents', Number.NaN, 3);
+    await poisonEntry(join(cacheDir, '29.safetensors'), 'textEmbeddings', Infinity);
+    await truncate(join(cacheDir, '1.safetensors'), 200);
+    const again = await run(datasetDir, cacheDir);
+    expect(again).toMatchObject({ ok: true, written: 3, skipped: 5 });
+    expect(again.warnings.map((w) => [w.source, w.kind])).toEqual([
+      ['1.png', 'damaged-entry'],
+      ['5.png', 'damaged-entry'],
+      ['29.png', 'damaged-entry'],
+    ]);
+    expect(again.warnings[1].message).toBe(`${join(cacheDir, '5.safetensors')}: latents hold 1 NaN of 11520 values (the first at index 3); encoded again`);
+    expect(again.warnings[2].message).toMatch(/29\.safetensors: text_embeds hold 1 \+Inf of 96 values \(the first at index 0\); encoded again$/);
+    expect(again.warnings[0].message).toMatch(/1\.safetensors: unreadable cache entry: .*; encoded again$/);
+    expect((await readCacheEntry(join(cacheDir, '5.safetensors'))).latents).toEqual(good.latents);
+    expect(formatPreprocessSummary(again)).toContain(`  warning (damaged-entry): ${again.warnings[1].message}`);
   });
 
   it("mirrors about half the images, reproducibly, with flip: 'random' (the original's phase 1)", async () => {

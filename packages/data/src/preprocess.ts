@@ -10,7 +10,7 @@ import { encodeEntries } from './encode-entries.js';
 import type { AlphaMode } from './image-io.js';
 import { compareNatural } from './internals/natural-sort.js';
 import { MANIFEST_FILE, tryReadManifest, writeManifest, type ManifestEntry } from './manifest.js';
-import { isEntryUpToDate, manifestEntryFor, planEntries, type FlipMode, type PlannedEntry } from './plan.js';
+import { entryStatus, manifestEntryFor, planEntries, type FlipMode, type PlannedEntry } from './plan.js';
 import { REPORT_FILE, writePreprocessReport, type PreprocessFailure, type PreprocessResult } from './report.js';
 import type { ResizeMode } from './resize.js';
 import { RESIZE_WARNING_DEFAULTS, type ResizeWarningThresholds } from './resize-warnings.js';
@@ -135,8 +135,12 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
   const pending: PlannedEntry[] = [];
   for (const entry of plan.entries) {
     const line = manifestEntryFor(entry, settings);
-    if (await isEntryUpToDate(join(preprocessing.cacheDir, entry.file), line, settingsKey)) kept.push(line);
+    const status = await entryStatus(join(preprocessing.cacheDir, entry.file), line, settingsKey);
+    if (status.upToDate) kept.push(line);
     else pending.push(entry);
+    if (!status.upToDate && status.damage) {
+      plan.warnings.push({ source: entry.pair.imageFile, kind: 'damaged-entry', factor: 1, message: `${status.damage}; encoded again` });
+    }
   }
   // Same-bucket entries side by side, so image batches fill up.
   pending.sort((a, b) => compareNatural(bucketKey(a.bucket), bucketKey(b.bucket)) || compareNatural(a.file, b.file));

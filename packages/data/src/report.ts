@@ -1,7 +1,6 @@
 import { writeJsonAtomic } from '@dit/core';
 import { join } from 'node:path';
 import type { IgnoredFile } from './discover.js';
-import type { PreprocessWarning } from './resize-warnings.js';
 
 /** Why a source image produced no cache entry. */
 export type FailureKind =
@@ -13,6 +12,22 @@ export type FailureKind =
   | 'duplicate-name'
   | 'encode-failed'
   | 'write-failed';
+
+/** One line of the report's `warnings`: an image was cached, but maybe not as the user expects. */
+export interface PreprocessWarning {
+  /** The image file, relative to the dataset folder. */
+  source: string;
+  /**
+   * 'upscaled', 'aspect-distorted', 'cropped': an extreme resize; 'first-frame': one frame of an
+   * animation was kept; 'damaged-entry': the entry of an earlier run could not be read or held
+   * NaN or Inf, and was encoded again.
+   */
+  kind: 'upscaled' | 'aspect-distorted' | 'cropped' | 'first-frame' | 'damaged-entry';
+  /** The size of the effect: upscale factor, aspect distortion, cropped fraction, frame count; 1 for a damaged entry. */
+  factor: number;
+  /** A sentence naming the file, the effect and its size. */
+  message: string;
+}
 
 /** One line of the preprocess report. */
 export interface PreprocessFailure {

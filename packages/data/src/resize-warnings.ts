@@ -1,4 +1,5 @@
 import type { Bucket } from './buckets.js';
+import type { PreprocessWarning } from './report.js';
 import type { ResizeMode } from './resize.js';
 
 /** When an image's trip to its bucket is worth a warning in the preprocess report. */
@@ -38,17 +39,6 @@ export function resizeChange(size: { width: number; height: number }, bucket: Bu
   if (mode === 'stretch') return { upscale: Math.max(scaleX, scaleY), aspectDistortion: Math.max(ratio, 1 / ratio), cropFraction: 0 };
   // 'crop' scales to cover the bucket (the larger scale) and cuts the rest.
   return { upscale: Math.max(scaleX, scaleY), aspectDistortion: 1, cropFraction: 1 - Math.min(ratio, 1 / ratio) };
-}
-
-/** One line of the report's `warnings`: an image was cached, but maybe not as the user expects. */
-export interface PreprocessWarning {
-  /** The image file, relative to the dataset folder. */
-  source: string;
-  kind: 'upscaled' | 'aspect-distorted' | 'cropped' | 'first-frame';
-  /** The size of the effect: upscale factor, aspect distortion, cropped fraction or frame count. */
-  factor: number;
-  /** A sentence naming the file, the effect and its size. */
-  message: string;
 }
 
 const times = (x: number) => `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}x`;

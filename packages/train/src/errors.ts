@@ -9,6 +9,8 @@ export class NonFiniteError extends Error {
       step: number;
       loss: number;
       gradNorm: number;
+      /** Entries of the failed batch whose latents or text embeddings hold NaN or Inf (file names for a cache, `entry <index>` otherwise); empty when all are finite. */
+      inputs?: string[];
       /**
        * Checkpoint to resume from: the state before the failed step, or, when the weights
        * themselves hold NaN or Inf (no checkpoint is written then), the newest earlier one; null

@@ -142,7 +142,7 @@ describe('resuming from a damaged checkpoint', () => {
     const warnings: string[] = [];
     const result = await train(options(dir, { resume: true, resumeFallback: true, logger: { info: () => undefined, warn: (line) => warnings.push(line) } }));
     expect(result.status).toBe('completed');
-    expect(warnings[0]).toMatch(new RegExp(`checkpoint ${CHECKPOINTS[2]} is damaged \\(state\\.json is not valid JSON.*\\); moved to .*checkpoints-damaged/${CHECKPOINTS[2]}`));
+    expect(warnings[0]).toMatch(new RegExp(`checkpoint ${CHECKPOINTS[2]} is damaged: state\\.json is not valid JSON.*; moved to .*checkpoints-damaged/${CHECKPOINTS[2]}`));
     expect(existsSync(join(dir, 'checkpoints-damaged', CHECKPOINTS[2], 'model.safetensors'))).toBe(true);
     // Text length 16: the original's code cannot run the weights, said once for the run's checkpoints and final/.
     expect(warnings.filter((line) => /the original project's code cannot run these weights: text_length 16/.test(line))).toHaveLength(1);

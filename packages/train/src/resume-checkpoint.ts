@@ -63,7 +63,7 @@ async function moveAside(damaged: readonly DamagedCheckpoint[], options: ResumeC
     let destination = join(target, name);
     for (let k = 2; existsSync(destination); k++) destination = join(target, `${name}-${k}`);
     await rename(path, destination);
-    options.logger.warn(`checkpoint ${name} is damaged (${problem}); moved to ${destination}`);
+    options.logger.warn(`checkpoint ${name} is damaged: ${problem}; moved to ${destination}`);
   }
 }
 
@@ -96,7 +96,7 @@ export async function resumeCheckpoint(options: ResumeCheckpointOptions): Promis
   }
   await moveAside(damaged, options);
   for (const older of scanned) {
-    if (older.problem && older.step < restored!.state.position.globalStep) options.logger.warn(`older checkpoint ${older.name} is damaged (${older.problem}); left in place`);
+    if (older.problem && older.step < restored!.state.position.globalStep) options.logger.warn(`older checkpoint ${older.name} is damaged: ${older.problem}; left in place`);
   }
   return restored;
 }

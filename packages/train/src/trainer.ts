@@ -13,6 +13,7 @@ import type { CheckpointReason, TrainPosition } from './checkpoint/state.js';
 import { Ema } from './ema.js';
 import { writeFinalPipeline } from './final-pipeline.js';
 import { NonFiniteError } from './errors.js';
+import { describeNonFiniteInputs, nonFiniteInputs } from './non-finite-inputs.js';
 import { withWeights } from './internals/swap-weights.js';
 import { CsvLog } from './logs/csv-log.js';
 import { JsonlLog } from './logs/jsonl-log.js';
@@ -237,25 +238,39 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           record.elapsed = (performance.now() - startTime) / 1000;
           if (record.skipped) {
             counters.skippedSteps += 1;
+            // Damaged data, not the learning rate, is the usual cause: look at the batch's inputs first.
+            const inputs = await nonFiniteInputs(dataset, batches[position.batch]);
+            const badInputs =
+              inputs instanceof Error
+                ? `the batch no longer loads (${inputs.message})`
+                : inputs.length > 0
+                  ? `the batch's inputs hold NaN or Inf: ${describeNonFiniteInputs(inputs)}; that is the data, not the learning rate: repair or remove those entries (for a cache, dit check-cache <cache> names every damaged entry and preprocess encodes them again)`
+                  : null;
             if (training.nonFinite === 'stop' || counters.skippedSteps > training.maxSkippedSteps) {
               const why = training.nonFinite === 'stop' ? '' : ` (more than maxSkippedSteps ${training.maxSkippedSteps} skipped)`;
               const what = Number.isFinite(record.loss) ? `gradient (norm ${record.gradNorm})` : `loss (${record.loss})`;
               const failed = `non-finite ${what} at step ${record.step} (epoch ${epoch}, batch ${position.batch}) in phase '${phase.name}'${why}`;
-              const details = { phase: phase.name, epoch, step: record.step, loss: record.loss, gradNorm: record.gradNorm };
+              const details = {
+                phase: phase.name,
+                epoch,
+                step: record.step,
+                loss: record.loss,
+                gradNorm: record.gradNorm,
+                inputs: inputs instanceof Error ? [] : inputs.map((input) => input.name),
+              };
               const broken = await brokenWeights();
               if (broken) {
-                throw new NonFiniteError(`${failed}; ${broken}: an earlier update broke them, so no checkpoint was written (it would not be a good state); ${newestGoodAdvice()}`, {
+                throw new NonFiniteError(`${failed}; ${broken}: an earlier update broke them, so no checkpoint was written (it would not be a good state); ${badInputs ? `also, ${badInputs}; ` : ''}${newestGoodAdvice()}`, {
                   ...details,
                   checkpoint: lastCheckpoint,
                 });
               }
               const path = await save('non-finite');
-              throw new NonFiniteError(
-                `${failed}; saved the state before this step (its weights are finite) to ${path}; resume with resume: true (the batch is drawn again with new noise), or lower the learning rate`,
-                { ...details, checkpoint: path },
-              );
+              const cause = badInputs ?? "the batch's inputs and the weights are finite, so the step itself overflowed";
+              const advice = badInputs ? 'resume with resume: true once the data is repaired' : 'resume with resume: true (the batch is drawn again with new noise), or lower the learning rate';
+              throw new NonFiniteError(`${failed}; ${cause}; saved the state before this step (its weights are finite) to ${path}; ${advice}`, { ...details, checkpoint: path });
             }
-            logger.warn(`step ${record.step}: non-finite loss or gradient, update skipped (${counters.skippedSteps} so far)`);
+            logger.warn(`step ${record.step}: non-finite loss or gradient, update skipped (${counters.skippedSteps} so far)${badInputs ? `; ${badInputs}` : ''}`);
           } else {
             lossSum += record.loss;
             lossCount += 1;

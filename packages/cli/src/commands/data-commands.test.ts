@@ -7,7 +7,15 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../errors.js';
 import { runCli } from '../main.js';
+import { readCacheEntry, writeCacheEntry } from '@dit/data';
 import { capture } from '../test-capture.js';
+
+/** Rewrites a cache entry with `value` at `index` of one of its float tensors. */
+async function poisonEntry(path: string, tensor: 'latents' | 'textEmbeddings', value: number, index: number): Promise<void> {
+  const entry = await readCacheEntry(path);
+  entry[tensor].data[index] = value;
+  await writeCacheEntry(path, entry);
+}
 
 const flowers = fileURLToPath(new URL('../../../data/fixtures/flowers/', import.meta.url));
 
@@ -69,5 +77,36 @@ describe('dit preprocess / stats / check-cache', () => {
     const { io, err } = capture();
     expect(await runCli([...args(), '--resize', 'squash'], io)).toBe(EXIT.usage);
     expect(err.join('\n')).toContain("--resize: expected one of stretch, crop, got 'squash'");
+  });
+
+  it('check-cache checks a whole cache folder; NaN or Inf entries are named by check-cache and stats, which exit 1', async () => {
+    const sound = capture();
+    expect(await runCli(['check-cache', cache()], sound.io)).toBe(EXIT.ok);
+    expect(sound.out[0]).toBe(`${cache()}: 8 entries, all read whole, match manifest.json and hold only finite values`);
+
+    const damaged = join(dir, 'damaged-cache');
+    await cp(cache(), damaged, { recursive: true });
+    await poisonEntry(join(damaged, '1.safetensors'), 'latents', Number.NaN, 2);
+    await poisonEntry(join(damaged, '5.safetensors'), 'textEmbeddings', Number.POSITIVE_INFINITY, 40);
+    const folder = capture();
+    expect(await runCli(['check-cache', damaged], folder.io)).toBe(EXIT.failure);
+    expect(folder.err).toEqual([
+      `error: ${damaged}: 2 of 8 entries damaged; run preprocess again, which encodes damaged entries anew`,
+      `  error (non-finite): ${join(damaged, '1.safetensors')}: latents hold 1 NaN of 12288 values (the first at index 2)`,
+      `  error (non-finite): ${join(damaged, '5.safetensors')}: text_embeds hold 1 +Inf of 1024 values (the first at index 40)`,
+    ]);
+    const files = capture();
+    expect(await runCli(['check-cache', join(damaged, '1.safetensors'), join(damaged, '2.safetensors'), '--out', join(dir, 'checked-damaged')], files.io)).toBe(EXIT.failure);
+    expect(files.err).toEqual([
+      `error: ${join(damaged, '1.safetensors')}: latents hold 1 NaN of 12288 values (the first at index 2); run preprocess again, which encodes damaged entries anew`,
+    ]);
+    expect(files.out[0]).toContain(`${join(damaged, '2.safetensors')} -> `);
+    const stats = capture();
+    expect(await runCli(['stats', damaged], stats.io)).toBe(EXIT.failure);
+    expect(stats.err.join('\n')).toBe(
+      `error: ${damaged}: 2 of 8 entries are damaged, so the statistics would be meaningless; run preprocess again, which encodes damaged entries anew:\n` +
+        `  ${join(damaged, '1.safetensors')}: latents hold 1 NaN of 12288 values (the first at index 2)\n` +
+        `  ${join(damaged, '5.safetensors')}: text_embeds hold 1 +Inf of 1024 values (the first at index 40)`,
+    );
   });
 });

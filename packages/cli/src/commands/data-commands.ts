@@ -1,5 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { checkCache, cacheStatistics, readCacheEntryHeader, formatCacheStatistics, formatPreprocessSummary, preprocess, type FlipMode, type ResizeMode } from '@dit/data';
+import { CacheEntryError, checkCache, cacheStatistics, formatVerifyCache, readCacheEntryHeader, verifyCache, formatCacheStatistics, formatPreprocessSummary, preprocess, type FlipMode, type ResizeMode } from '@dit/data';
 import type { ImageAutoencoder } from '@dit/encoders';
 import { LatentNormalization } from '@dit/flow';
 import { CliError, EXIT } from '../errors.js';
@@ -82,25 +83,45 @@ export interface CheckCacheCommandOptions {
   offset?: number;
 }
 
-/** `dit check-cache`: decodes cache entries back to PNGs. */
-export async function checkCacheCommand(entries: string[], options: CheckCacheCommandOptions, out: (line: string) => void): Promise<void> {
+/**
+ * `dit check-cache`: a cache folder is checked whole (every entry read, shapes against the
+ * manifest, NaN or Inf in latents and text embeddings); entry files are also decoded back to PNGs.
+ * Every damaged entry is named on stderr and the others carry on; exit 1 when any was damaged.
+ */
+export async function checkCacheCommand(paths: string[], options: CheckCacheCommandOptions, io: { out: (line: string) => void; err: (line: string) => void }): Promise<number> {
+  let damaged = 0;
   const autoencoders = new Map<string, ImageAutoencoder>();
   try {
-    for (const entry of entries) {
-      const spec = options.vae ?? autoencoderSpecFromId((await readCacheEntryHeader(entry)).metadata.autoencoder);
-      if (!autoencoders.has(spec)) autoencoders.set(spec, await loadAutoencoder(spec));
-      const autoencoder = autoencoders.get(spec)!;
-      const latentTransform =
-        options.std !== undefined || options.offset !== undefined
-          ? new LatentNormalization({ scalingFactor: autoencoder.scalingFactor, std: options.std ?? 1, offset: options.offset ?? 0 })
-          : undefined;
-      const outPath = options.out ? join(options.out, basename(entry).replace(/\.safetensors$/, '') + '.png') : entry.replace(/\.safetensors$/, '') + '.check.png';
-      const result = await checkCache(entry, autoencoder, { outPath, latentTransform });
-      out(`${entry} -> ${result.outPath} (${result.width}x${result.height}, "${result.metadata.caption.slice(0, 60)}")`);
-      if (result.roundTripError !== undefined) out(`  normalisation round-trip error: ${result.roundTripError.toExponential(2)}`);
-      for (const warning of result.warnings) out(`  warning: ${warning}`);
+    for (const path of paths) {
+      if (existsSync(path) && statSync(path).isDirectory()) {
+        const result = await verifyCache(path, { showProgress: true });
+        const [verdict, ...details] = formatVerifyCache(result);
+        (result.ok ? io.out : io.err)(result.ok ? verdict : `error: ${verdict}`);
+        for (const line of details) (line.startsWith('  note') ? io.out : io.err)(line);
+        damaged += result.problems.length;
+        continue;
+      }
+      try {
+        const spec = options.vae ?? autoencoderSpecFromId((await readCacheEntryHeader(path)).metadata.autoencoder);
+        if (!autoencoders.has(spec)) autoencoders.set(spec, await loadAutoencoder(spec));
+        const autoencoder = autoencoders.get(spec)!;
+        const latentTransform =
+          options.std !== undefined || options.offset !== undefined
+            ? new LatentNormalization({ scalingFactor: autoencoder.scalingFactor, std: options.std ?? 1, offset: options.offset ?? 0 })
+            : undefined;
+        const outPath = options.out ? join(options.out, basename(path).replace(/\.safetensors$/, '') + '.png') : path.replace(/\.safetensors$/, '') + '.check.png';
+        const result = await checkCache(path, autoencoder, { outPath, latentTransform });
+        io.out(`${path} -> ${result.outPath} (${result.width}x${result.height}, "${result.metadata.caption.slice(0, 60)}")`);
+        if (result.roundTripError !== undefined) io.out(`  normalisation round-trip error: ${result.roundTripError.toExponential(2)}`);
+        for (const warning of result.warnings) io.out(`  warning: ${warning}`);
+      } catch (error) {
+        if (!(error instanceof CacheEntryError)) throw error;
+        io.err(`error: ${error.message}`);
+        damaged++;
+      }
     }
   } finally {
     for (const autoencoder of autoencoders.values()) autoencoder.dispose();
   }
+  return damaged > 0 ? EXIT.failure : EXIT.ok;
 }

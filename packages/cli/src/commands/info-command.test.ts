@@ -28,3 +28,17 @@ describe('dit info prints large counts exactly', () => {
     expect(JSON.parse(json.out.join('\n')).parametersExact).toBe('81760361693122576');
   });
 });
+
+describe('PyTorch files given where safetensors are read', () => {
+  it('dit info and dit sample --model name a torch.save file and say how to convert it', async () => {
+    const pt = join(dir, 'full_state_final.pt');
+    // torch.save's default format is a zip archive.
+    await writeFile(pt, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(60)]));
+    const info = capture();
+    expect(await runCli(['info', pt], info.io)).toBe(EXIT.usage);
+    expect(info.err.join('\n')).toMatch(/full_state_final\.pt: not a safetensors file: this is a PyTorch checkpoint \(torch\.save zip archive\) or another zip file; convert it to safetensors with Python .*:\n\s+import torch\n/);
+    const sample = capture();
+    expect(await runCli(['sample', '--model', pt, '--prompt', 'a rose', '--text-encoder', 'random:tiny', '--vae', 'pixel:8', '--out', join(dir, 'samples')], sample.io)).toBe(EXIT.usage);
+    expect(sample.err.join('\n')).toMatch(/--model .*full_state_final\.pt: not a model folder .*; this is a PyTorch checkpoint \(torch\.save zip archive\)/);
+  });
+});

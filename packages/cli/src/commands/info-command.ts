@@ -17,7 +17,14 @@ function filesLines(files: FileSize[]): string[] {
 }
 
 function formatModel(info: ModelInfo): string[] {
-  return [`model folder ${info.path}`, `config: ${configLine(info.config)}`, `parameters: ${count(BigInt(info.parametersExact))}`, 'files:', ...filesLines(info.files)];
+  const { pipeline } = info;
+  const parts = pipeline
+    ? [
+        `pipeline: text encoder ${pipeline.textEncoder ?? 'none'}, autoencoder ${pipeline.autoencoder ?? 'none'}; latent std ${pipeline.latentNormalization.std}, offset ${pipeline.latentNormalization.offset}`,
+        `sampling: ${pipeline.sampling.sampler}, ${pipeline.sampling.steps} steps, CFG ${pipeline.sampling.guidanceScale}, ${pipeline.sampling.width}x${pipeline.sampling.height}`,
+      ]
+    : [];
+  return [`${pipeline ? 'pipeline' : 'model'} folder ${info.path}`, `config: ${configLine(info.config)}`, `parameters: ${count(BigInt(info.parametersExact))}`, ...parts, 'files:', ...filesLines(info.files)];
 }
 
 function formatCheckpoint(info: CheckpointInfo): string[] {

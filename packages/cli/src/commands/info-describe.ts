@@ -5,7 +5,9 @@ import { openSafetensors } from '@dit/core';
 import { bucketKey, MANIFEST_FILE, readManifest, REPORT_FILE, type CacheSettings } from '@dit/data';
 import { configFromJson, countParametersExact, CONFIG_FILE, WEIGHTS_FILE, type DiTConfig } from '@dit/model';
 import { CHECKPOINT_FILES, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm, type TrainPosition } from '@dit/train';
+import { readPipelineIndex, type PipelineIndex } from '@dit/pipeline';
 import { CliError, EXIT } from '../errors.js';
+import { foreignFileNote } from '../foreign-files.js';
 
 export interface FileSize {
   name: string;
@@ -32,6 +34,8 @@ export interface ModelInfo {
   /** The same count as exact decimal digits (configs past 2^53 parameters). */
   parametersExact: string;
   files: FileSize[];
+  /** The folder's pipeline.json (a pipeline folder: a run's final/, or `DiTPipeline.savePretrained`), else null. */
+  pipeline: PipelineIndex | null;
 }
 
 export interface CheckpointInfo {
@@ -118,7 +122,7 @@ async function describeSafetensors(path: string): Promise<SafetensorsInfo> {
 
 async function describeModel(path: string): Promise<ModelInfo> {
   const config = await readModelConfig(path);
-  return { kind: 'model', path, config, ...counted(countParametersExact(config)), files: await fileSizes(path) };
+  return { kind: 'model', path, config, ...counted(countParametersExact(config)), files: await fileSizes(path), pipeline: await readPipelineIndex(path) };
 }
 
 async function describeCheckpoint(path: string): Promise<CheckpointInfo> {
@@ -192,6 +196,8 @@ export async function describePath(path: string): Promise<PathInfo> {
   if (!existsSync(path)) throw new CliError(`${path}: no such file or folder`, EXIT.usage);
   if ((await stat(path)).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return describeSafetensors(path);
+    const foreign = foreignFileNote(path);
+    if (foreign) throw new CliError(`${path}: not a safetensors file: ${foreign}`, EXIT.usage);
     throw new CliError(`${path}: not a .safetensors file (info reads .safetensors files and model, checkpoint, cache or run folders)`, EXIT.usage);
   }
   if (existsSync(join(path, CHECKPOINT_FILES.state))) return describeCheckpoint(path);

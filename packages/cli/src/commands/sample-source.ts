@@ -4,6 +4,7 @@ import { CONFIG_FILE, WEIGHTS_FILE } from '@dit/model';
 import { PIPELINE_FILE } from '@dit/pipeline';
 import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointState, trainedLatentNorm, type TrainedLatentNorm } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
+import { foreignFileNote } from '../foreign-files.js';
 
 /** Which weights of a training checkpoint to sample with. */
 export type CheckpointWeights = 'ema' | 'model';
@@ -55,8 +56,9 @@ export async function findSampleSource(path: string, weights?: CheckpointWeights
   if (existsSync(join(path, 'final', WEIGHTS_FILE))) return findSampleSource(join(path, 'final'), weights);
   const latest = await latestCheckpoint(join(path, 'checkpoints'));
   if (latest) return findSampleSource(latest.path, weights);
+  const foreign = foreignFileNote(path);
   throw new CliError(
-    `--model ${path}: not a model folder (${CONFIG_FILE} + ${WEIGHTS_FILE}), a training checkpoint (${CHECKPOINT_FILES.state}) or a run folder (final/ or checkpoints/)`,
+    `--model ${path}: not a model folder (${CONFIG_FILE} + ${WEIGHTS_FILE}), a training checkpoint (${CHECKPOINT_FILES.state}) or a run folder (final/ or checkpoints/)${foreign ? `; ${foreign}` : ''}`,
     EXIT.usage,
   );
 }

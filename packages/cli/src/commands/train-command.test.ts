@@ -109,7 +109,7 @@ describe('dit train / info', () => {
 
     const fallback = capture();
     expect(await runCli([...trainArgs(run), '--resume', '--resume-fallback'], fallback.io)).toBe(EXIT.ok);
-    expect(fallback.err.join('\n')).toMatch(new RegExp(`warning: checkpoint ${newest} is damaged \\(state\\.json is not valid JSON.*\\); moved to .*checkpoints-damaged`));
+    expect(fallback.err.join('\n')).toMatch(new RegExp(`warning: checkpoint ${newest} is damaged: state\\.json is not valid JSON.*; moved to .*checkpoints-damaged`));
     expect(logRows(run)).toEqual(logRows(join(dir, 'run')));
 
     const fresh = capture();
@@ -125,6 +125,10 @@ describe('dit train / info', () => {
     expect(info.kind).toBe('model');
     expect(info.config).toMatchObject({ hiddenSize: presets.tiny.hiddenSize, inChannels: 192, textDim: 64, textLength: 16 });
     expect(info.parameters).toBe(countParameters(info.config));
+    expect(info.pipeline).toMatchObject({ textEncoder: 'random:tiny:0', autoencoder: 'pixel:8' });
+    const modelText = capture();
+    expect(await runCli(['info', join(run, 'final')], modelText.io)).toBe(EXIT.ok);
+    expect(modelText.out.join('\n')).toMatch(/^pipeline folder .*final\n[\s\S]*pipeline: text encoder random:tiny:0, autoencoder pixel:8; latent std /);
 
     const runInfo = capture();
     expect(await runCli(['info', run, '--json'], runInfo.io)).toBe(EXIT.ok);

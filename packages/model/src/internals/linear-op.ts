@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul2d } from './products.js';
+import { tiledMatMul } from '../webgpu/matmul.js';
+import { matMul2d, sumRows, tiledProductApplies } from './products.js';
 
 /** y = x W + b for x [N, in], W [in, out], b [out], as one fused op (one output tensor instead of a product and a sum). */
 export function linearForward(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  if (tiledProductApplies(x, weight)) return tiledMatMul(x, weight, { bias });
   return tf.fused.matMul({ a: x, b: weight, bias }) as tf.Tensor2D;
 }
 
 /** dy -> [dW, db] for y = x W + b: dW = x^T dy, db = sum dy (each product in its backend's fast form, products.ts). */
 export function linearWeightGradients(dy: tf.Tensor2D, x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor1D] {
-  return [matMul2d(x, dy, true, false), tf.sum(dy, 0) as tf.Tensor1D];
+  return [matMul2d(x, dy, true, false), sumRows(dy)];
 }
 
 /** dy -> dx = dy W^T for y = x W + b. */

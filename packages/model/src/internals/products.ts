@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tiledMatMul, tiledMatMulApplies } from '../webgpu/matmul.js';
+import { columnSums } from '../webgpu/sample-column-sums.js';
+import { webgpuKernelActive } from '../webgpu/program.js';
 import { transpose2d } from './kernels/transpose.js';
 
 /**
@@ -26,8 +29,23 @@ export function plainProductsOnly(): boolean {
   return plainOverride ?? PLAIN_PRODUCT_BACKENDS.has(tf.getBackend());
 }
 
-/** op(a) op(b) for 2-D a and b, op the transpose where asked: the fast form for the current backend. */
+/** Whether @dit's tiled WebGPU product takes these operands now (webgpu backend, `matmul` switch on, shapes it tiles). */
+export function tiledProductApplies(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): boolean {
+  return webgpuKernelActive('matmul') && tiledMatMulApplies(a, b, transposeA, transposeB);
+}
+
+/**
+ * op(a) op(b) for 2-D a and b, op the transpose where asked: the fast form for the current
+ * backend (on webgpu, @dit's tiled kernel for the block's large products, src/webgpu/matmul.ts).
+ */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (tiledProductApplies(a, b, transposeA, transposeB)) return tiledMatMul(a, b, { transposeA, transposeB });
   if ((!transposeA && !transposeB) || !plainProductsOnly()) return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => tf.matMul(transposeA ? transpose2d(a) : a, transposeB ? transpose2d(b) : b));
+}
+
+/** The sum over the rows of [T, N] -> [N] (a bias gradient); on webgpu one pass of @dit's column sums instead of tfjs' transpose + reduce. */
+export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  if (webgpuKernelActive('matmul') && x.shape[1] % 4 === 0) return columnSums(x);
+  return tf.sum(x, 0) as tf.Tensor1D;
 }

@@ -13,7 +13,7 @@ const webgpu = await webgpuForTests();
 /** @dit's kernels a training step of one block runs on webgpu, all switches on. */
 const EXPECTED_KERNELS = [
   'DitFlashAttentionForward', 'DitFlashAttentionBackward', 'DitLayerNormStatistics', 'DitLayerNormNormalize',
-  'DitLayerNormBackward', 'DitPerSampleAffine', 'DitSampleColumnSums', 'DitGeluTanh',
+  'DitLayerNormBackward', 'DitPerSampleAffine', 'DitSampleColumnSums', 'DitGeluTanh', 'DitTiledMatMul',
 ];
 
 interface Case {
@@ -49,10 +49,11 @@ async function run(block: DiTBlock, { hiddenSize, numHeads, grid }: Case, path: 
   return { values, leaked, kernels: new Set(profile.kernelNames) };
 }
 
-// Head dims 16 and 64 (the presets'); token counts not multiples of any tile.
+// Head dims 16 and 64 (the presets'); token counts not multiples of any tile; at least 64 token
+// rows (2 samples), so the products take the tiled matmul too.
 const cases: Case[] = [
-  { hiddenSize: 64, numHeads: 4, grid: { textLength: 3, gridHeight: 3, gridWidth: 4 } },
-  { hiddenSize: 128, numHeads: 2, grid: { textLength: 2, gridHeight: 2, gridWidth: 3 } },
+  { hiddenSize: 64, numHeads: 4, grid: { textLength: 3, gridHeight: 4, gridWidth: 8 } },
+  { hiddenSize: 128, numHeads: 2, grid: { textLength: 2, gridHeight: 5, gridWidth: 7 } },
 ];
 
 describe.skipIf(!webgpu.available)(`the block on webgpu, with @dit's kernels, against the reference block${webgpu.skipNote}`, () => {

@@ -11,11 +11,14 @@ import { divideRoundingUp, runWebgpuKernel, type WebgpuKernel, type WebgpuProgra
  */
 const ROWS_PER_CHUNK = 64;
 
-type ColumnSumAttrs = { batch: number; tokens: number; withSum: boolean };
+/** What is summed: a * y; a * y and a (two outputs side by side); or a alone. */
+type ColumnSumMode = 'product' | 'productAndSum' | 'sum';
+
+type ColumnSumAttrs = { batch: number; tokens: number; mode: ColumnSumMode };
 
 class ColumnSumProgram implements WebgpuProgram {
-  variableNames = ['a', 'y'];
-  variableComponents = [4, 4];
+  variableNames: string[];
+  variableComponents: number[];
   outputComponent = 4;
   outputShape: number[];
   shaderKey: string;
@@ -25,16 +28,20 @@ class ColumnSumProgram implements WebgpuProgram {
   uniforms = 'batch : i32, tokens : i32, threads : i32,';
   readonly threads: number;
 
-  /** Sums of a * y per sample and column; `withSum`: the sums of a too, after them ([.., 2D]). */
-  constructor(private readonly withSum: boolean, private readonly rowVectors: number, chunks: number, batch: number) {
-    this.outputShape = [chunks, batch, (withSum ? 2 : 1) * rowVectors * 4];
+  /** Partial sums [chunks, B, D] per sample and column (productAndSum: [chunks, B, 2D], the sums of a after those of a * y). */
+  constructor(private readonly mode: ColumnSumMode, private readonly rowVectors: number, chunks: number, batch: number) {
+    this.variableNames = mode === 'sum' ? ['a'] : ['a', 'y'];
+    this.variableComponents = this.variableNames.map(() => 4);
+    this.outputShape = [chunks, batch, (mode === 'productAndSum' ? 2 : 1) * rowVectors * 4];
     this.threads = chunks * batch * rowVectors;
     this.dispatch = [divideRoundingUp(this.threads, 64), 1, 1];
-    this.shaderKey = `ditSampleColumnSums_${withSum}_${rowVectors}`;
+    this.shaderKey = `ditSampleColumnSums_${mode}_${rowVectors}`;
   }
 
   getUserCode(): string {
-    const outputs = this.withSum ? 2 : 1;
+    const outputs = this.mode === 'productAndSum' ? 2 : 1;
+    const withProduct = this.mode !== 'sum';
+    const withSum = this.mode !== 'product';
     return /* wgsl */ `
       const ROW_VECTORS = ${this.rowVectors};
       const ROWS_PER_CHUNK = ${ROWS_PER_CHUNK};
@@ -49,12 +56,12 @@ class ColumnSumProgram implements WebgpuProgram {
         var sum = vec4<f32>(0.0);
         for (var n = first; n < last; n++) {
           let at = (b * uniforms.tokens + n) * ROW_VECTORS + c;
-          productSum = fma(a[at], y[at], productSum);
-          ${this.withSum ? 'sum = sum + a[at];' : ''}
+          ${withProduct ? 'productSum = fma(a[at], y[at], productSum);' : ''}
+          ${withSum ? 'sum = sum + a[at];' : ''}
         }
         let out = (chunk * uniforms.batch + b) * ${outputs} * ROW_VECTORS + c;
-        result[out] = productSum;
-        ${this.withSum ? 'result[out + ROW_VECTORS] = sum;' : ''}
+        ${withProduct ? 'result[out] = productSum;' : 'result[out] = sum;'}
+        ${this.mode === 'productAndSum' ? 'result[out + ROW_VECTORS] = sum;' : ''}
       }
     `;
   }
@@ -62,9 +69,9 @@ class ColumnSumProgram implements WebgpuProgram {
 
 const columnSumKernel: WebgpuKernel<ColumnSumAttrs> = {
   name: 'DitSampleColumnSums',
-  run(backend, inputs, { batch, tokens, withSum }) {
+  run(backend, inputs, { batch, tokens, mode }) {
     const rowVectors = inputs[0].shape[1] / 4;
-    const program = new ColumnSumProgram(withSum, rowVectors, divideRoundingUp(tokens, ROWS_PER_CHUNK), batch);
+    const program = new ColumnSumProgram(mode, rowVectors, divideRoundingUp(tokens, ROWS_PER_CHUNK), batch);
     return backend.runWebGPUProgram(program, inputs, 'float32', [
       { type: 'int32', data: [batch] },
       { type: 'int32', data: [tokens] },
@@ -85,7 +92,7 @@ function checkRows(where: string, tokens: number, a: tf.Tensor, y: tf.Tensor): n
 /** Sums over each sample's tokens of a * y, for rows [B * N, D] -> [B, D] (e.g. the gate's gradient). */
 export function sampleColumnSumsOfProduct(a: tf.Tensor2D, y: tf.Tensor2D, tokens: number): tf.Tensor2D {
   const batch = checkRows('sampleColumnSumsOfProduct', tokens, a, y);
-  const [partials] = runWebgpuKernel(columnSumKernel, [a, y], { batch, tokens, withSum: false });
+  const [partials] = runWebgpuKernel(columnSumKernel, [a, y], { batch, tokens, mode: 'product' });
   const sums = tf.sum(partials, 0) as tf.Tensor2D;
   partials.dispose();
   return sums;
@@ -94,7 +101,7 @@ export function sampleColumnSumsOfProduct(a: tf.Tensor2D, y: tf.Tensor2D, tokens
 /** Sums over each sample's tokens of a * y and of a -> [B, D] each (adaLN's dScale and dShift from dH and x_hat). */
 export function sampleColumnSumsWithProduct(a: tf.Tensor2D, y: tf.Tensor2D, tokens: number): { sumOfProduct: tf.Tensor2D; sum: tf.Tensor2D } {
   const batch = checkRows('sampleColumnSumsWithProduct', tokens, a, y);
-  const [partials] = runWebgpuKernel(columnSumKernel, [a, y], { batch, tokens, withSum: true });
+  const [partials] = runWebgpuKernel(columnSumKernel, [a, y], { batch, tokens, mode: 'productAndSum' });
   const width = a.shape[1];
   const result = tf.tidy(() => {
     const sums = tf.sum(partials, 0);
@@ -103,3 +110,16 @@ export function sampleColumnSumsWithProduct(a: tf.Tensor2D, y: tf.Tensor2D, toke
   partials.dispose();
   return result;
 }
+
+/**
+ * The sum over all rows of a [T, D] -> [D] (a Linear's bias gradient): one read of a, where
+ * tfjs' generic sum over axis 0 first transposes all of it.
+ */
+export function columnSums(a: tf.Tensor2D): tf.Tensor1D {
+  if (a.rank !== 2 || a.shape[1] % 4 !== 0) throw new Error(`columnSums: a must be [T, D] with D a multiple of 4, found [${a.shape.join(', ')}]`);
+  const [partials] = runWebgpuKernel(columnSumKernel, [a], { batch: 1, tokens: a.shape[0], mode: 'sum' });
+  const sums = tf.tidy(() => tf.reshape(tf.sum(partials, 0), [a.shape[1]]) as tf.Tensor1D);
+  partials.dispose();
+  return sums;
+}
+

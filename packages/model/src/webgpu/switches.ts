@@ -14,7 +14,8 @@ export const WEBGPU_KERNEL_NAMES = ['attention', 'layerNorm', 'adaLN', 'gelu', '
  * - `adaLN`: the modulation x_hat (1 + scale) + shift, the gated residual x + gate * y, and
  *   their backward passes (per-sample column sums for the vectors' gradients).
  * - `gelu`: GELU (tanh) forward and backward, one pass each.
- * - `matmul`: @dit's tiled matrix product for the large products of a block.
+ * - `matmul`: @dit's tiled matrix product for the large products of a block, and the bias
+ *   gradients' sums over rows.
  */
 export type WebgpuKernelName = (typeof WEBGPU_KERNEL_NAMES)[number];
 

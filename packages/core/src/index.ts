@@ -3,6 +3,7 @@ import './tfjs-setup.js';
 export {
   selectBackend,
   describeBackendChoice,
+  parseBackendName,
   BACKEND_ORDER,
   defaultWasmThreads,
   DEFAULT_CANDIDATES,

@@ -27,6 +27,7 @@ export { Ema, EMA_DEFAULTS, type EmaOptions, type EmaMeta } from './ema.js';
 export { clipGradNorm, globalNorm, type ClipGradNormOptions, type ClipGradNormResult } from './clip.js';
 export { GradientAccumulator, microBatchSizes } from './accumulate.js';
 export { computeGradients, type ComputeGradientsOptions, type ComputedGradients } from './train-step.js';
+export { measureStepTime, MEASURE_STEP_TIME_DEFAULTS, type MeasureStepTimeOptions, type StepTimeMeasurement, type TimedRun } from './step-timing.js';
 export { saveCheckpoint, checkpointName, CheckpointWriteError, type SaveCheckpointOptions } from './checkpoint/save.js';
 export { restoreCheckpoint, readCheckpointState, CheckpointMismatchError, type RestoreCheckpointOptions } from './checkpoint/load.js';
 export { listCheckpoints, latestCheckpoint, type CheckpointInfo } from './checkpoint/list.js';

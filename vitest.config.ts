@@ -25,8 +25,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    // Type tests (*.test-d.ts, as TanStack's): checked by tsc against the sources, never run.
-    typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
+          // Type tests (*.test-d.ts, as TanStack's): checked by tsc against the sources, never run.
+          typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
           setupFiles: ['tests/setup/backend.ts'],
         },
       },

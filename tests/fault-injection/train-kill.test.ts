@@ -46,10 +46,12 @@ interface ChildRun {
 /** Runs `dit <argv>` in a child process; with `kill`, SIGKILLs it `delayMs` after its `afterEpochs`-th "epoch N" line. */
 function runChild(argv: string[], kill?: { afterEpochs: number; delayMs: number }): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    // The child runs on this process's backend (wasm, or cpu, or the DIT_BACKEND this run forces:
-    // tfjs names node and node-gpu 'tensorflow', which DIT_BACKEND does not take), so the numbers match the straight run.
-    const backend = process.env.DIT_BACKEND || tf.getBackend();
-    const proc = spawn(process.execPath, [runner, child, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DIT_BACKEND: backend } });
+    // The child runs on this process's backend (wasm, or cpu, or the DIT_BACKEND this run forces), so
+    // the numbers match the straight run. tfjs names node and node-gpu 'tensorflow', which DIT_BACKEND
+    // does not take: then the child picks as the in-process run did.
+    const env: NodeJS.ProcessEnv = { ...process.env, DIT_BACKEND: process.env.DIT_BACKEND || tf.getBackend() };
+    if (env.DIT_BACKEND === 'tensorflow') delete env.DIT_BACKEND;
+    const proc = spawn(process.execPath, [runner, child, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stderr = '';
     let epochs = 0;
     proc.stdout.resume();

@@ -2,10 +2,11 @@
 // scaled-down copy of the original's three-phase schedule -> generated flowers.
 //   pnpm demo                      (from the repository root)
 //   pnpm demo -- --epochs 60 --out /tmp/demo
+//   pnpm demo -- --backend webgpu     (any backend name; default: the fastest present)
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { selectBackend, writeJsonAtomic } from '@dit/core';
+import { parseBackendName, selectBackend, writeJsonAtomic } from '@dit/core';
 import { plotRun } from '@dit/train';
 import { DEMO_DEFAULTS, type DemoConfig } from './demo-config.js';
 import { runDemo } from './run-demo.js';
@@ -18,11 +19,12 @@ const { values } = parseArgs({
     epochs: { type: 'string' },
     out: { type: 'string' },
     'validate-every': { type: 'string' },
+    backend: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
-  console.log('usage: pnpm demo [-- --epochs N] [--out DIR] [--validate-every N]');
+  console.log('usage: pnpm demo [-- --epochs N] [--out DIR] [--validate-every N] [--backend node-gpu|webgpu|node|wasm|cpu]');
   process.exit(0);
 }
 const positive = (name: string, text: string | undefined, fallback: number) => {
@@ -40,7 +42,8 @@ const config: DemoConfig = {
   validateEvery: positive('validate-every', values['validate-every'], DEMO_DEFAULTS.validateEvery),
 };
 
-const backend = await selectBackend({ log: (line) => console.log(line), threads: Number(process.env.DIT_WASM_THREADS ?? 2) });
+const force = values.backend === undefined ? undefined : parseBackendName(values.backend, '--backend');
+const backend = await selectBackend({ force, log: (line) => console.log(line), threads: Number(process.env.DIT_WASM_THREADS ?? 2) });
 const result = await runDemo(config, { backend: backend.name });
 await writeJsonAtomic(join(config.outDir, 'demo-result.json'), result);
 const report = await plotRun({ runDir: config.outDir });

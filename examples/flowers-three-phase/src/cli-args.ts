@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseBackendName, type BackendName } from '@dit/core';
 import type { FlowersOptions } from './options.js';
+
+/** The options, and the tfjs backend `--backend` names (main.ts selects it). */
+export type FlowersArgs = FlowersOptions & { backend?: BackendName };
 
 export const USAGE = `usage: pnpm --filter @dit/example-flowers-three-phase start -- --dataset DIR [options]
 
@@ -27,6 +31,9 @@ export const USAGE = `usage: pnpm --filter @dit/example-flowers-three-phase star
   --seed N                                                         (0)
   --resume                 continue from the newest checkpoint in --out
   --dry-run                print the plan, memory and time estimates; train nothing
+  --time-budget SECONDS    dry run: time real training steps for the time per epoch;
+                           a scaled proxy beyond this, 0: none       (60)
+  --backend NAME           node-gpu, webgpu, node, wasm or cpu  (DIT_BACKEND, else the fastest)
   --no-progress            no progress lines
   --help`;
 
@@ -45,7 +52,7 @@ function number(name: string, text: string | undefined): number | undefined {
 }
 
 /** Command-line arguments to options ('help' for --help). Values are checked by `resolveFlowersOptions`. */
-export function parseFlowersArgs(argv: string[]): FlowersOptions | 'help' {
+export function parseFlowersArgs(argv: string[]): FlowersArgs | 'help' {
   const { values } = parseArgs({
     // pnpm passes a literal '--' through.
     args: argv.filter((arg) => arg !== '--'),
@@ -74,13 +81,15 @@ export function parseFlowersArgs(argv: string[]): FlowersOptions | 'help' {
       seed: { type: 'string' },
       resume: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      'time-budget': { type: 'string' },
+      backend: { type: 'string' },
       'no-progress': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) return 'help';
   if (!values.dataset) throw new Error('--dataset is required');
-  const options: FlowersOptions = {
+  const options: FlowersArgs = {
     dataset: values.dataset,
     out: values.out,
     cache: values.cache,
@@ -105,10 +114,12 @@ export function parseFlowersArgs(argv: string[]): FlowersOptions | 'help' {
     seed: integer('seed', values.seed),
     resume: values.resume,
     dryRun: values['dry-run'],
+    timeBudget: number('time-budget', values['time-budget']),
+    backend: values.backend === undefined ? undefined : parseBackendName(values.backend, '--backend'),
     progress: values['no-progress'] ? false : undefined,
   };
   // Leave unset options out, so the defaults apply.
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as unknown as FlowersOptions;
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as unknown as FlowersArgs;
 }
 
 /**

@@ -25,7 +25,7 @@ function describeMemory(check: MemoryCheck, label: string): string {
   return `  ${label}: does not fit. ${check.error}`;
 }
 
-/** The dry run's report: dataset, batching, phases, memory and time, one fact a line. */
+/** The dry run's report: dataset, batching, phases and memory, one fact a line (time: {@link formatTime}). */
 export function formatPlan(plan: RunPlan): string[] {
   const lines: string[] = [];
   const { dataset } = plan;
@@ -49,19 +49,27 @@ export function formatPlan(plan: RunPlan): string[] {
   );
   lines.push(`memory (estimateMemory, float32, ${plan.memoryBudget} budget):`);
   lines.push(describeMemory(plan.memory.gpu, 'on a GPU with tfjs-node-gpu'));
+  lines.push(describeMemory(plan.memory.webgpu, 'on a GPU with WebGPU (tfjs-webgpu buffer pool included)'));
   if (plan.memory.here) lines.push(describeMemory(plan.memory.here, `on this backend (${plan.memory.here.backend})`));
+  for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
+  return lines;
+}
+
+/** The plan's time section: the timed steps, a step per bucket, an epoch per phase, the whole schedule. */
+export function formatTime(plan: RunPlan): string[] {
+  const lines: string[] = [];
   const time = plan.time;
   if (time) {
-    const { benchmark } = time;
-    lines.push(
-      `time: a training step is ${time.stepFlops.map((s) => `${formatFlops(s.flops)} at ${s.bucket}`).join(', ')} (matmuls, trainingStepFlops); ` +
-        `${benchmark.backend} multiplies ${benchmark.size}x${benchmark.size} float32 matrices at ${benchmark.gflops.toFixed(1)} GFLOP/s`,
-    );
-    for (const p of time.perPhase) lines.push(`  ${pad(p.name, 20)}${formatFlops(p.epochFlops)} an epoch: at least ${duration(p.secondsPerEpoch)} an epoch here`);
-    lines.push(`  all ${plan.totalEpochs} epochs: ${formatFlops(time.totalFlops)}, at least ${duration(time.totalSeconds)} on ${benchmark.backend} (matmul-bound; expect more)`);
-    const original = `  the original: ~${ORIGINAL_RUN.secondsPerEpoch} s an epoch on an ${ORIGINAL_RUN.gpu} in ${ORIGINAL_RUN.precision}, ~${ORIGINAL_RUN.hours} h in all`;
-    lines.push(plan.scale === 'full' ? `${original} (about ${time.originalTflops.toFixed(1)} TFLOP/s of this work)` : `${original}, at full scale`);
+    const { measurement, bucket, backend } = time.timing;
+    lines.push(`time on ${backend}, from training steps timed here at ${bucket.width}x${bucket.height}:`);
+    lines.push(`  ${measurement.description}`);
+    lines.push(`  a step: ${time.stepSeconds.map((s, i) => `${duration(s.seconds)} at ${s.bucket} (${formatFlops(time.stepFlops[i].flops)})`).join(', ')}; other buckets scaled by their matmul work`);
+    for (const p of time.perPhase) lines.push(`  ${pad(p.name, 20)}${duration(p.secondsPerEpoch)} an epoch`);
+    lines.push(`  all ${plan.totalEpochs} epochs: ${duration(time.totalSeconds)} on ${backend}${measurement.method === 'full' ? '' : ' (projected from the proxy)'}`);
+  } else {
+    lines.push('time: not measured (--time-budget 0)');
   }
-  for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
+  const original = `  the original: ~${ORIGINAL_RUN.secondsPerEpoch} s an epoch on an ${ORIGINAL_RUN.gpu} in ${ORIGINAL_RUN.precision}, ~${ORIGINAL_RUN.hours} h in all`;
+  lines.push(plan.scale !== 'full' ? `${original}, at full scale` : time ? `${original} (about ${time.originalTflops.toFixed(1)} TFLOP/s of this work)` : original);
   return lines;
 }

@@ -3,6 +3,7 @@
 //   ... --dry-run                 the plan, memory and time estimates, nothing trained
 //   ... --scale tiny --epochs 6   the same script on a CPU in minutes
 //   ... --resume                  continue after Ctrl-C (or a crash) from the newest checkpoint
+//   ... --backend webgpu          on a GPU through WebGPU (any backend name; default: the fastest present)
 import { formatDuration, selectBackend } from '@dit/core';
 import { stopOnSignals } from '@dit/train';
 import { parseFlowersArgs, resolvePathsFrom, USAGE } from './cli-args.js';
@@ -20,10 +21,11 @@ if (parsed === 'help') {
   process.exit(0);
 }
 
-const backend = await selectBackend({ log: (line) => console.log(line) });
+const { backend: requested, ...options } = parsed;
+const backend = await selectBackend({ force: requested, log: (line) => console.log(line) });
 const stop = stopOnSignals({ onSignal: (signal) => console.log(`\n${signal}: stopping after this step (again to quit at once)...`) });
 try {
-  const result = await runFlowersThreePhase({ ...resolvePathsFrom(parsed, process.env.INIT_CWD ?? process.cwd()), signal: stop.signal, backend: backend.name });
+  const result = await runFlowersThreePhase({ ...resolvePathsFrom(options, process.env.INIT_CWD ?? process.cwd()), signal: stop.signal, backend: backend.name });
   if (result.status === 'completed') {
     console.log(`\ndone in ${formatDuration(result.seconds)}. In ${result.outDir}:`);
     console.log(`  final EMA weights:   ${result.finalDir}`);

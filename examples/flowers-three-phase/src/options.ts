@@ -58,6 +58,12 @@ export interface FlowersOptions {
   resume?: boolean;
   /** Print the plan, memory and time estimates; train nothing. Default false. */
   dryRun?: boolean;
+  /**
+   * Dry run: seconds it may spend timing training steps on this backend for its time per epoch;
+   * a scaled proxy (fewer blocks, batch 1) is timed when the full step would take longer. 0 skips
+   * the timing. Default 60.
+   */
+  timeBudget?: number;
   /** The backend selectBackend chose (`BackendChoice.name`), for the plan. Default: read from tfjs (see `backendInUse`). */
   backend?: BackendName;
   /** Stop after the current step with a checkpoint (see `stopOnSignals`). */
@@ -98,6 +104,7 @@ export const FLOWERS_DEFAULTS = {
   seed: 0,
   resume: false,
   dryRun: false,
+  timeBudget: 60,
   progress: true,
 } as const satisfies Partial<FlowersOptions>;
 
@@ -121,6 +128,7 @@ export function resolveFlowersOptions(options: FlowersOptions): ResolvedFlowersO
     const value = flowers[field];
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
   }
+  if (!(flowers.timeBudget >= 0 && Number.isFinite(flowers.timeBudget))) throw new Error(`timeBudget must be a number of seconds >= 0, got ${JSON.stringify(flowers.timeBudget)}`);
   if (!Number.isInteger(flowers.seed)) throw new Error(`seed must be an integer, got ${flowers.seed}`);
   if (!(flowers.guidanceScale > 0 && Number.isFinite(flowers.guidanceScale))) throw new Error(`guidanceScale must be a finite number > 0, got ${flowers.guidanceScale}`);
   if (!Array.isArray(flowers.prompts) || flowers.prompts.some((p) => typeof p !== 'string' || p.trim() === '')) throw new Error('prompts must be non-empty strings');

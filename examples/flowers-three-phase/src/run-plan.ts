@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '@dit/core';
 import { countParameters, estimateMemory, trainingStepFlops, type DiTConfig } from '@dit/model';
-import { planMemory, resolveLrSchedule, type MemoryPlan, type Phase } from '@dit/train';
+import { planMemory, resolveLrSchedule, type MemoryPlan, type Phase, type StepTimeMeasurement } from '@dit/train';
 import { stepsPerEpoch, type DatasetScan } from './dataset-scan.js';
 import type { FlipSource } from './options.js';
-import type { MatmulBenchmark } from './throughput.js';
 
 /** What the original measured (SPEC section 6): ~14 s an epoch on an RTX 5060 Ti 16 GB in bf16, ~5 h in all. */
 export const ORIGINAL_RUN = { gpu: 'RTX 5060 Ti 16 GB', precision: 'bf16', secondsPerEpoch: 14, hours: 5 } as const;
@@ -32,14 +31,26 @@ export interface MemoryCheck {
   error?: string;
 }
 
+/** Training steps timed on the active backend (`measureStepTime`), at one bucket. */
+export interface StepTiming {
+  /** The backend, as selectBackend names it. */
+  backend: string;
+  measurement: StepTimeMeasurement;
+  /** The bucket (image pixels) whose latent size was timed. */
+  bucket: { width: number; height: number };
+}
+
 export interface TimeEstimate {
-  benchmark: MatmulBenchmark;
-  /** Matmul FLOPs of one training step per bucket (`trainingStepFlops`). */
+  /** What was timed and how a step's time follows from it. */
+  timing: StepTiming;
+  /** Matmul FLOPs of one training step per bucket (`trainingStepFlops`): other buckets' steps scale from the timed one by these. */
   stepFlops: { bucket: string; flops: number }[];
-  /** Per phase: FLOPs of one epoch, and seconds at the measured throughput. */
+  /** Seconds of one step per bucket on this backend. */
+  stepSeconds: { bucket: string; seconds: number }[];
+  /** Per phase: FLOPs of one epoch, and its seconds on this backend. */
   perPhase: { name: string; epochFlops: number; secondsPerEpoch: number }[];
   totalFlops: number;
-  /** At the benchmark's matmul throughput: a lower bound (elementwise work and overheads come on top). */
+  /** All epochs of the schedule on this backend. */
   totalSeconds: number;
   /** The throughput the original's 14 s an epoch implies for its first phase's work. */
   originalTflops: number;
@@ -56,8 +67,8 @@ export interface RunPlan {
   model: { config: DiTConfig; parameters: number };
   optimizer: string;
   memoryBudget: string;
-  /** The trainer's memory plan on a GPU (tfjs-node-gpu) within the budget, and on this backend. */
-  memory: { gpu: MemoryCheck; here: MemoryCheck | null };
+  /** The trainer's memory plan on a GPU within the budget, with tfjs-node-gpu and with WebGPU (its buffer pool counted), and on this backend. */
+  memory: { gpu: MemoryCheck; webgpu: MemoryCheck; here: MemoryCheck | null };
   time: TimeEstimate | null;
   warnings: string[];
 }
@@ -73,8 +84,8 @@ export interface MakePlanOptions {
   downsample: number;
   optimizer: 'adamw' | 'adamw-8bit';
   memoryBudget: string;
-  /** Throughput to turn FLOPs into seconds; null skips the time estimate. */
-  benchmark: MatmulBenchmark | null;
+  /** Training steps timed on this backend (see `timeTrainingStep`); null skips the time estimate. */
+  stepTiming: StepTiming | null;
   /**
    * The backend in use, as selectBackend names it (`BackendChoice.name`). Default: read from
    * tf.getBackend() by {@link backendInUse}, which cannot tell tfjs-node-gpu from tfjs-node.
@@ -110,7 +121,7 @@ function memoryCheck(options: MakePlanOptions, backend: string, latentSizes: { h
       latentSizes,
       budget: options.memoryBudget,
       backend,
-      estimate: (config, shape) => estimateMemory(config, { ...shape, optimizerStates: stateCopies }).totalBytes,
+      estimate: (config, shape) => estimateMemory(config, { ...shape, optimizerStates: stateCopies }).deviceBytes,
     });
     return { backend, plan };
   } catch (error) {
@@ -147,28 +158,38 @@ export function makePlan(options: MakePlanOptions): RunPlan {
     .map(({ bucket }) => ({ height: bucket.height / options.downsample, width: bucket.width / options.downsample }));
   if (latentSizes.length === 0) latentSizes.push({ height: 64, width: 64 });
   const gpu = memoryCheck(options, 'node-gpu', latentSizes);
+  // WebGPU: the buffer pool counted; the binding limit too when WebGPU is the active backend.
+  const webgpu = memoryCheck(options, 'webgpu', latentSizes);
   const current = options.backend ?? backendInUse();
-  const here = current === 'node-gpu' ? null : memoryCheck(options, current, latentSizes);
+  const here = current === 'node-gpu' || current === 'webgpu' ? null : memoryCheck(options, current, latentSizes);
   const checkpointing = (here?.plan ?? gpu.plan)?.checkpointing ?? false;
 
   let time: TimeEstimate | null = null;
-  if (options.benchmark) {
-    const stepFlops = dataset.perBucket.map(({ bucket }) => ({
-      bucket: `${bucket.width}x${bucket.height}`,
-      flops: trainingStepFlops(model, { batch: batchSize, height: bucket.height / options.downsample, width: bucket.width / options.downsample, checkpointing }),
-    }));
+  if (options.stepTiming) {
+    const { measurement, bucket: timed } = options.stepTiming;
+    const flopsAt = (bucket: { width: number; height: number }) =>
+      trainingStepFlops(model, { batch: batchSize, height: bucket.height / options.downsample, width: bucket.width / options.downsample, checkpointing });
+    const timedFlops = flopsAt(timed);
+    const stepFlops = dataset.perBucket.map(({ bucket }) => ({ bucket: `${bucket.width}x${bucket.height}`, flops: flopsAt(bucket) }));
+    // Other buckets' steps take the timed step's seconds in proportion to their matmul work.
+    const stepSeconds = stepFlops.map(({ bucket, flops }) => ({ bucket, seconds: (measurement.secondsPerStep * flops) / timedFlops }));
     const perPhase = schedule.map((phase) => {
       const copies = phase.flip && options.flip === 'copies' ? 2 : 1;
-      const epochFlops = dataset.perBucket.reduce((sum, { images }, b) => sum + Math.floor((images * copies) / batchSize) * stepFlops[b].flops, 0);
-      return { name: phase.name, epochFlops, secondsPerEpoch: epochFlops / (options.benchmark!.gflops * 1e9) };
+      const steps = dataset.perBucket.map(({ images }) => Math.floor((images * copies) / batchSize));
+      return {
+        name: phase.name,
+        epochFlops: steps.reduce((sum, n, b) => sum + n * stepFlops[b].flops, 0),
+        secondsPerEpoch: steps.reduce((sum, n, b) => sum + n * stepSeconds[b].seconds, 0),
+      };
     });
     const totalFlops = perPhase.reduce((sum, p, i) => sum + p.epochFlops * phases[i].epochCount, 0);
     time = {
-      benchmark: options.benchmark,
+      timing: options.stepTiming,
       stepFlops,
+      stepSeconds,
       perPhase,
       totalFlops,
-      totalSeconds: totalFlops / (options.benchmark.gflops * 1e9),
+      totalSeconds: perPhase.reduce((sum, p, i) => sum + p.secondsPerEpoch * phases[i].epochCount, 0),
       originalTflops: perPhase[0].epochFlops / ORIGINAL_RUN.secondsPerEpoch / 1e12,
     };
   }
@@ -183,7 +204,7 @@ export function makePlan(options: MakePlanOptions): RunPlan {
     model: { config: model, parameters: countParameters(model) },
     optimizer: options.optimizer,
     memoryBudget: options.memoryBudget,
-    memory: { gpu, here },
+    memory: { gpu, webgpu, here },
     time,
     warnings,
   };

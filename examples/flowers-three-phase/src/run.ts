@@ -7,14 +7,14 @@ import { SingleStreamDiTV2 } from '@dit/model';
 import { plotRun, train, type Phase, type PlotRunResult } from '@dit/train';
 import { scanDataset } from './dataset-scan.js';
 import { loadAutoencoder } from './encoders.js';
-import { formatPlan } from './format-plan.js';
+import { formatPlan, formatTime } from './format-plan.js';
 import { generateFinalImages } from './generate.js';
 import { resolveFlowersOptions, type FlowersOptions } from './options.js';
 import { prepareCache } from './prepare-cache.js';
-import { makePlan, type RunPlan } from './run-plan.js';
+import { backendInUse, makePlan, type RunPlan } from './run-plan.js';
 import { SCALES } from './scales.js';
 import { flowersSchedule, phaseNormalisation, type PhaseNormalisation } from './schedule.js';
-import { benchmarkMatmul } from './throughput.js';
+import { timeTrainingStep } from './step-time.js';
 
 export interface FlowersResult {
   /** 'dry-run': only the plan; 'interrupted': stopped by the signal (run again with `resume`). */
@@ -65,7 +65,7 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
   let stats = flowers.normalisation === 'from-cache' && flowers.dryRun ? await existingStatistics(cacheDir) : undefined;
   const plannedNormalisation = stats || flowers.normalisation === 'preset' ? flowers.normalisation : 'preset';
   let schedule = flowersSchedule({ schedule: flowers.schedule, epochs, normalisation: plannedNormalisation, stats });
-  const plan = makePlan({
+  const planOptions = {
     scale: scale.name,
     dataset: scan,
     schedule,
@@ -75,11 +75,20 @@ export async function runFlowersThreePhase(options: FlowersOptions): Promise<Flo
     downsample,
     optimizer: flowers.optimizer,
     memoryBudget: flowers.memoryBudget,
-    benchmark: await benchmarkMatmul(),
     backend: flowers.backend,
-  });
+  };
+  // The plan without time first; the timed steps use the micro-batch and checkpointing its memory plan chose.
+  const untimed = makePlan({ ...planOptions, stepTiming: null });
   log(`flowers-three-phase, ${scale.name} scale${flowers.dryRun ? ': dry run (nothing is loaded or trained)' : ''}`);
-  for (const line of formatPlan(plan)) log(line);
+  for (const line of formatPlan(untimed)) log(line);
+  // A dry run times training steps for its time per epoch; a real run shows its own pace as it goes.
+  const timeSteps = flowers.dryRun && flowers.timeBudget > 0;
+  if (timeSteps) log(`timing training steps on ${flowers.backend ?? backendInUse()} (about ${flowers.timeBudget} s; a first step on a slow backend can take longer)...`);
+  const stepTiming = timeSteps
+    ? await timeTrainingStep({ model: modelConfig, dataset: scan, batchSize: flowers.batchSize, downsample, optimizer: flowers.optimizer, memory: untimed.memory, budgetSeconds: flowers.timeBudget })
+    : null;
+  const plan = makePlan({ ...planOptions, stepTiming });
+  if (flowers.dryRun) for (const line of formatTime(plan)) log(line);
   if (plannedNormalisation !== flowers.normalisation) {
     log(`note: the table shows the original's normalisation; ${flowers.dryRun ? `there is no cache at ${cacheDir} yet` : "this cache's statistics replace it below"}`);
   }

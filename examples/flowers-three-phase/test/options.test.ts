@@ -15,6 +15,8 @@ describe('flowers-three-phase options', () => {
     expect(parseFlowersArgs(['--help'])).toBe('help');
     expect(() => parseFlowersArgs(['--scale', 'tiny'])).toThrow('--dataset is required');
     expect(() => parseFlowersArgs(['--dataset', 'd', '--epochs', 'six'])).toThrow("--epochs: expected an integer, got 'six'");
+    expect(parseFlowersArgs(['--dataset', 'd', '--backend', 'WebGPU', '--time-budget', '20'])).toEqual({ dataset: 'd', backend: 'webgpu', timeBudget: 20 });
+    expect(() => parseFlowersArgs(['--dataset', 'd', '--backend', 'gpu'])).toThrow("--backend: unknown backend 'gpu'; expected one of node-gpu, webgpu, node, wasm, cpu");
   });
 
   it('resolves paths against the folder pnpm started in, leaving hub ids alone', () => {
@@ -34,6 +36,7 @@ describe('flowers-three-phase options', () => {
     expect(() => resolveFlowersOptions({ dataset: 'd', normalisation: 'mean' as 'preset' })).toThrow(`normalisation must be 'preset' or 'from-cache', got "mean"`);
     expect(() => resolveFlowersOptions({ dataset: 'd', scale: 'huge' as 'full' })).toThrow("scale must be one of full, tiny, got 'huge'");
     expect(() => resolveFlowersOptions({ dataset: 'd', batchSize: 0 })).toThrow('batchSize must be a positive integer, got 0');
+    expect(() => resolveFlowersOptions({ dataset: 'd', timeBudget: -1 })).toThrow('timeBudget must be a number of seconds >= 0, got -1');
   });
 
   it("takes phase 2/3's offset and std from the cache's statistics when asked", () => {

@@ -13,7 +13,7 @@ const options: MakePlanOptions = {
   downsample: 8,
   optimizer: 'adamw',
   memoryBudget: '16GB',
-  benchmark: null,
+  stepTiming: null,
 };
 
 describe('the plan names the backend as selectBackend does', () => {

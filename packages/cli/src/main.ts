@@ -1,5 +1,5 @@
 import { Command, CommanderError, type Command as CommandType } from 'commander';
-import { selectBackend } from '@dit/core';
+import { BACKEND_ORDER, describeBackendChoice, parseBackendName, selectBackend } from '@dit/core';
 import { readConfigFile, mergeOptions } from './config-file.js';
 import { doctor, formatDoctorReport } from './commands/doctor.js';
 import { CliError, EXIT } from './errors.js';
@@ -66,10 +66,24 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
-    // One quiet backend choice before any command touches tfjs (doctor reports its own).
+    // One backend choice before any command touches tfjs (doctor reports its own): the one
+    // --backend (or the config file's `backend`) names, else DIT_BACKEND, else the fastest present.
     .hook('preAction', async (_program, action) => {
-      if (!['doctor', 'plot', 'info'].includes(action.name())) await selectBackend();
+      if (['doctor', 'plot', 'info'].includes(action.name())) return;
+      const named = action.options.some((o) => o.long === '--backend') ? (await resolveOptions<{ backend?: string }>(action)).backend : undefined;
+      let force;
+      try {
+        force = named === undefined ? undefined : parseBackendName(String(named), '--backend');
+      } catch (error) {
+        throw new CliError((error as Error).message, EXIT.usage);
+      }
+      const choice = await selectBackend({ force });
+      if (['train', 'sample'].includes(action.name())) io.err(describeBackendChoice(choice));
     });
+
+  /** `--backend`, for the commands that compute. */
+  const backendOption = (command: CommandType) =>
+    command.option('--backend <name>', `tfjs backend: ${BACKEND_ORDER.join(', ')} (default: DIT_BACKEND, else the fastest present; webgpu takes a software adapter only when named)`);
 
   program
     .command('doctor')
@@ -104,8 +118,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
       io.out(`report: ${result.report}`);
     });
 
-  program
-    .command('preprocess')
+  backendOption(program.command('preprocess'))
     .description('encode a folder of images + same-stem .txt captions into a latent cache (exit 3 when some images failed)')
     .option('--dataset <dir>', 'folder of images (png, jpg, jpeg, webp, gif, tif, tiff, avif) and captions, not searched below (required; flag or config)')
     .option('--cache <dir>', 'cache folder to write, resumable (required; flag or config)')
@@ -131,8 +144,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .option('--json', 'print JSON')
     .action(async (cache: string, options: { json?: boolean }) => statsCommand(cache, options, io.out));
 
-  program
-    .command('check-cache')
+  backendOption(program.command('check-cache'))
     .description('check a cache folder whole (entries readable, shapes as the manifest says, no NaN or Inf), or decode entries back to PNGs (exit 1 when any is damaged)')
     .argument('<paths...>', 'a cache folder, or cache entry files (.safetensors)')
     .option('--vae <id>', "Hugging Face id or folder of an AutoencoderKL, or 'pixel[:factor]' (default: the one each entry was made with)")
@@ -143,8 +155,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
       exit.code = await checkCacheCommand(paths, options, io);
     });
 
-  program
-    .command('train')
+  backendOption(program.command('train'))
     .description('train a SingleStreamDiTV2 on a latent cache through a schedule of phases (Ctrl-C checkpoints and prints how to resume)')
     .option('--cache <dir>', 'cache folder made by dit preprocess (required)')
     .option('--out <dir>', 'run folder: checkpoints/, final/, samples/, log.csv, log.jsonl, schedule.json (required)')
@@ -156,7 +167,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .option('--latent-norm <mode>', "'schedule' (as written), 'cache' (phases 2/3 from this cache's statistics, the original's convention) or 'cache-centred' (phase 3 exactly zero-mean)", 'schedule')
     .option('--batch-size <n>', 'samples per optimiser step', integer('batch-size'), 8)
     .option('--micro-batch <n>', 'samples per forward/backward pass (gradients accumulate)', integer('micro-batch'))
-    .option('--memory-budget <size>', "e.g. '16GB': choose micro-batch and gradient checkpointing to fit")
+    .option('--memory-budget <size>', "e.g. '16GB': choose micro-batch and gradient checkpointing to fit (WebGPU reports no memory size: 8 GiB is assumed there without this)")
     .option('--checkpointing', 'gradient checkpointing (recompute block activations in the backward pass)')
     .option('--resume [checkpoint]', 'continue the run in --out from its latest checkpoint (or the one given: a path, or a name in --out/checkpoints); a damaged checkpoint stops it')
     .option('--resume-fallback', 'with --resume: go back past damaged checkpoints to the newest good one (they are moved to --out/checkpoints-damaged/)')
@@ -177,8 +188,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
       exit.code = await trainCommand(options, io, exit.argv ?? []);
     });
 
-  program
-    .command('sample')
+  backendOption(program.command('sample'))
     .description('generate PNGs from prompts or cached entries with a trained model (settings in the PNG text chunks and a .json beside)')
     .option('--model <dir>', 'pipeline or model folder (a run\'s final/: config.json + model.safetensors + pipeline.json), training checkpoint or run folder (required)')
     .option('--weights <which>', 'for a checkpoint: ema or model (default: ema when present)')

@@ -86,7 +86,7 @@ describe('every command with only its required flags', () => {
     const result = await cli(['train', '--cache', cache(), '--out', join(dir, 'run-defaults')]);
     expect(result.code, result.err).toBe(EXIT.usage);
     expect(result.err).toBe(
-      "error: --batch-size 8: schedule[0] ('mse-flip'): BucketBatchSampler: no bucket holds a full batch of 8 (512x512: 1, 640x384: 1); lower batchSize or set dropLast false",
+      "error: --batch-size 8: schedule[0] ('mse-flip'): BucketBatchSampler: no bucket holds a full batch of 8 (512x512: 1, 640x384: 1); lower --batch-size, or add images to a bucket",
     );
   });
 

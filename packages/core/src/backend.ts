@@ -9,7 +9,8 @@ import { formatAdapter, type WebgpuAdapterReport } from './webgpu/adapter.js';
 export * from './backend-types.js';
 export { DEFAULT_CANDIDATES } from './backends/default-candidates.js';
 
-function parseBackendName(value: string, source: string): BackendName {
+/** A backend name as typed (any case, spaces trimmed); an unknown one is an error naming `source` and the choices. */
+export function parseBackendName(value: string, source: string): BackendName {
   const name = value.trim().toLowerCase();
   if ((BACKEND_ORDER as readonly string[]).includes(name)) return name as BackendName;
   throw new Error(`${source}: unknown backend '${value}'; expected one of ${BACKEND_ORDER.join(', ')}`);

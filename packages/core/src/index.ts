@@ -3,6 +3,7 @@ import './tfjs-setup.js';
 export {
   selectBackend,
   describeBackendChoice,
+  parseBackendName,
   BACKEND_ORDER,
   defaultWasmThreads,
   DEFAULT_CANDIDATES,
@@ -18,6 +19,7 @@ export { activeWebgpuAdapter, findWebgpuAdapter, webgpuErrors } from './webgpu/c
 export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
 export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
+export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
 export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
 export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
 export { findSharedLibrary } from './webgpu/driver-report.js';

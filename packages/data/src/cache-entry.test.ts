@@ -64,6 +64,9 @@ describe('cache entries', () => {
     const { size } = await stat(cut);
     await truncate(cut, size - 10);
     await expect(readCacheEntry(cut)).rejects.toThrow(/cut\.safetensors: unreadable cache entry/);
+    // The file is named once, not again by the reader's own message.
+    const message = (await readCacheEntry(cut).catch((error: Error) => error.message)) as string;
+    expect(message.split(cut), message).toHaveLength(2);
 
     const foreign = join(dir, 'foreign.safetensors');
     await writeSafetensors(foreign, { latents: { shape: [1], data: [0] } }, { metadata: { format: 'pt' } });

@@ -138,12 +138,18 @@ export async function writeCacheEntry(path: string, entry: CacheEntry): Promise<
   );
 }
 
+/** A reader's message without the leading path it repeats (`<path>: truncated...` -> `truncated...`, `<path> [tensor 'x']: ...` -> `[tensor 'x']: ...`). */
+function withoutPath(path: string, message: string): string {
+  if (message.startsWith(`${path}: `)) return message.slice(path.length + 2);
+  return message.startsWith(`${path} [`) ? message.slice(path.length + 1) : message;
+}
+
 async function openEntry<T>(path: string, use: (file: SafetensorsFile) => Promise<T>): Promise<T> {
   let file: SafetensorsFile;
   try {
     file = await SafetensorsFile.open(path);
   } catch (error) {
-    throw new CacheEntryError(path, `unreadable cache entry: ${(error as Error).message}`);
+    throw new CacheEntryError(path, `unreadable cache entry: ${withoutPath(path, (error as Error).message)}`);
   }
   try {
     for (const name of Object.values(ENTRY_TENSORS)) {
@@ -157,7 +163,7 @@ async function openEntry<T>(path: string, use: (file: SafetensorsFile) => Promis
     return await use(file);
   } catch (error) {
     if (error instanceof CacheEntryError) throw error;
-    throw new CacheEntryError(path, `unreadable cache entry: ${(error as Error).message}`);
+    throw new CacheEntryError(path, `unreadable cache entry: ${withoutPath(path, (error as Error).message)}`);
   } finally {
     await file.close();
   }

@@ -1,7 +1,7 @@
 import { Rng } from '@dit/core';
 import { PixelAutoencoder } from '@dit/encoders';
 import * as tf from '@tensorflow/tfjs-core';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BucketBatchSampler } from './bucket-batch-sampler.js';
@@ -9,7 +9,7 @@ import { readCacheEntry } from './cache-entry.js';
 import { CachedDataset, type Batch } from './cached-dataset.js';
 import { preprocess } from './preprocess.js';
 import { copyFixtures, removeTempDirs, tempDir, TEST_BUCKETS } from './test-utils/fixtures.js';
-import { poisonEntry } from './test-utils/damage.js';
+import { poisonEntry, reshapeEntry } from './test-utils/damage.js';
 import { HashTextEncoder } from './test-utils/hash-text-encoder.js';
 
 let cacheDir: string;
@@ -146,5 +146,23 @@ describe('CachedDataset', () => {
     const message = `${join(poisoned, victim)}: latents hold 1 NaN of ${dataset.entries[2].latentShape.reduce((a, b) => a * b)} values (the first at index 5); run preprocess again, which encodes damaged entries anew`;
     await expect(dataset.loadBatch([2])).rejects.toThrow(message);
     await expect(CachedDataset.open({ cacheDir: poisoned, inMemory: true })).rejects.toThrow(message);
+  });
+
+  it('names every missing, cut-short or reshaped entry at open, before any batch', async () => {
+    const damaged = await tempDir('ds-open-check');
+    await cp(cacheDir, damaged, { recursive: true });
+    const { entries } = await CachedDataset.open({ cacheDir: damaged });
+    const [gone, cut, reshaped] = [entries[0].file, entries[3].file, entries[5].file];
+    await rm(join(damaged, gone));
+    await truncate(join(damaged, cut), 300);
+    await reshapeEntry(join(damaged, reshaped));
+    const error = (await CachedDataset.open({ cacheDir: damaged }).catch((e: Error) => e)) as Error;
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe(`${damaged}: 3 of 16 entries cannot be used; run preprocess again, which encodes damaged entries anew (dit check-cache ${damaged} checks their values too):`);
+    expect(lines[1]).toMatch(new RegExp(`^  ${join(damaged, gone)}: unreadable cache entry: .*ENOENT`));
+    expect(lines[2]).toMatch(new RegExp(`^  ${join(damaged, cut)}: unreadable cache entry: .*truncated`));
+    expect(lines[3]).toMatch(new RegExp(`^  ${join(damaged, reshaped)}: holds latents \\[192, \\d+, \\d+\\] and text \\[12, 8\\], the manifest says`));
+    // Opting out leaves the check to each entry's first load.
+    expect((await CachedDataset.open({ cacheDir: damaged, checkEntries: false })).size).toBe(16);
   });
 });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
 import type { SampledBatch } from './bucket-batch-sampler.js';
-import { assertEntryFinite, CacheEntryError, readCacheEntry, type CacheEntry, type CacheEntryMetadata } from './cache-entry.js';
+import { assertEntryFinite, CacheEntryError, readCacheEntry, readCacheEntryHeader, type CacheEntry, type CacheEntryMetadata } from './cache-entry.js';
 import type { LatentToModel } from './latent-transform.js';
 import { readManifest, type Manifest, type ManifestEntry } from './manifest.js';
 
@@ -24,9 +24,11 @@ export interface CachedDatasetOptions {
   flip?: boolean;
   /** Seeds dropout and flips. Default 0. */
   seed?: number;
+  /** Open every entry's header at `open()`, so a missing, cut-short or reshaped file fails at once, by name. Default true. */
+  checkEntries?: boolean;
 }
 
-export const CACHED_DATASET_DEFAULTS = { inMemory: false, textDropout: 0, textDropoutPer: 'sample', flip: false, seed: 0 } as const;
+export const CACHED_DATASET_DEFAULTS = { inMemory: false, textDropout: 0, textDropoutPer: 'sample', flip: false, seed: 0, checkEntries: true } as const;
 
 /** Per-call overrides of the dataset's augmentation. */
 export interface LoadBatchOptions {
@@ -84,6 +86,7 @@ export class CachedDataset {
     const manifest = await readManifest(datasetOptions.cacheDir);
     if (manifest.entries.length === 0) throw new Error(`${datasetOptions.cacheDir}: the cache has no entries`);
     const dataset = new CachedDataset(datasetOptions.cacheDir, manifest, datasetOptions, null);
+    if (datasetOptions.checkEntries) await dataset.checkEntryHeaders();
     if (!datasetOptions.inMemory) return dataset;
     const memory: CacheEntry[] = [];
     for (let i = 0; i < manifest.entries.length; i++) memory.push(await dataset.loadEntry(i));
@@ -106,6 +109,31 @@ export class CachedDataset {
       buckets.set(key, [...(buckets.get(key) ?? []), index]);
     });
     return buckets;
+  }
+
+  /**
+   * Opens every listed entry's header: a missing, cut-short or reshaped file is named at once,
+   * not when its first batch comes up hours into training. Values are checked as each entry loads.
+   */
+  private async checkEntryHeaders(): Promise<void> {
+    const damaged: string[] = [];
+    const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+    for (const line of this.manifest.entries) {
+      const path = join(this.cacheDir, line.file);
+      try {
+        const header = await readCacheEntryHeader(path);
+        if (header.latentShape.join() !== line.latentShape.join() || header.textShape.join() !== line.textShape.join()) {
+          damaged.push(`${path}: holds latents ${show(header.latentShape)} and text ${show(header.textShape)}, the manifest says ${show(line.latentShape)} and ${show(line.textShape)}`);
+        }
+      } catch (error) {
+        damaged.push((error as Error).message);
+      }
+    }
+    if (damaged.length === 0) return;
+    const shown = damaged.slice(0, 10).join('\n  ') + (damaged.length > 10 ? `\n  (${damaged.length - 10} more)` : '');
+    throw new Error(
+      `${this.cacheDir}: ${damaged.length} of ${this.size} entries cannot be used; run preprocess again, which encodes damaged entries anew (dit check-cache ${this.cacheDir} checks their values too):\n  ${shown}`,
+    );
   }
 
   /** One entry's arrays, checked against the manifest and for NaN or Inf; a bad file fails with its name. */

@@ -83,8 +83,9 @@ class GroupMoments {
 /**
  * Mean and standard deviation of every cached latent, globally, per channel and per bucket, in
  * float64, with the normalisation they suggest. Reads the entries the manifest lists, whole: when
- * any holds NaN or Inf in its latents or text embeddings it throws, naming every such entry
- * (statistics of a damaged cache would be NaN, or quietly leave entries out).
+ * any cannot be read, holds NaN or Inf in its latents or text embeddings, or has other shapes than
+ * the manifest lists, it throws, naming every such entry (statistics of a damaged cache would be NaN, or quietly
+ * leave entries out).
  */
 export async function cacheStatistics(cacheDir: string, options: CacheStatisticsOptions = {}): Promise<CacheStatistics> {
   const manifest = await readManifest(cacheDir);
@@ -94,16 +95,31 @@ export async function cacheStatistics(cacheDir: string, options: CacheStatistics
   let sumOfMeans = 0;
   let sumOfStds = 0;
   const progress = options.showProgress ? new Progress('statistics', manifest.entries.length, { unit: 'entry' }) : null;
-  const nonFinite: string[] = [];
+  const damaged: string[] = [];
   for (const [i, entry] of manifest.entries.entries()) {
     const path = join(cacheDir, entry.file);
-    const { latents, textEmbeddings } = await readCacheEntry(path);
+    let read;
+    try {
+      read = await readCacheEntry(path);
+    } catch (error) {
+      if (!(error instanceof CacheEntryError)) throw error;
+      damaged.push(error.message);
+      progress?.tick();
+      continue;
+    }
+    const { latents, textEmbeddings } = read;
+    if (latents.shape.join() !== entry.latentShape.join() || textEmbeddings.shape.join() !== entry.textShape.join()) {
+      const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+      damaged.push(`${path}: holds latents ${show(latents.shape)} and text ${show(textEmbeddings.shape)}, the manifest says ${show(entry.latentShape)} and ${show(entry.textShape)}`);
+      progress?.tick();
+      continue;
+    }
     const problem = describeNonFiniteArrays([
       [ENTRY_TENSORS.latents, latents.data],
       [ENTRY_TENSORS.textEmbeddings, textEmbeddings.data],
     ]);
     if (problem) {
-      nonFinite.push(`${path}: ${problem}`);
+      damaged.push(`${path}: ${problem}`);
       progress?.tick();
       continue;
     }
@@ -128,10 +144,10 @@ export async function cacheStatistics(cacheDir: string, options: CacheStatistics
     progress?.tick();
     options.onProgress?.(i + 1, manifest.entries.length);
   }
-  if (nonFinite.length > 0) {
+  if (damaged.length > 0) {
     throw new Error(
-      `${cacheDir}: ${nonFinite.length} of ${manifest.entries.length} entries hold NaN or Inf, so the statistics would be meaningless; ` +
-        `run preprocess again, which encodes damaged entries anew:\n  ${nonFinite.join('\n  ')}`,
+      `${cacheDir}: ${damaged.length} of ${manifest.entries.length} entries are damaged, so the statistics would be meaningless; ` +
+        `run preprocess again, which encodes damaged entries anew:\n  ${damaged.join('\n  ')}`,
     );
   }
   const stats = global.result();

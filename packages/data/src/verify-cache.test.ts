@@ -68,7 +68,7 @@ describe('cacheStatistics on a damaged cache', () => {
     await poisonEntry(join(cacheDir, '1.safetensors'), 'latents', Number.NaN, 7);
     await poisonEntry(join(cacheDir, '29.safetensors'), 'textEmbeddings', -Infinity, 3);
     await expect(cacheStatistics(cacheDir)).rejects.toThrow(
-      `${cacheDir}: 2 of 4 entries hold NaN or Inf, so the statistics would be meaningless; run preprocess again, which encodes damaged entries anew:\n` +
+      `${cacheDir}: 2 of 4 entries are damaged, so the statistics would be meaningless; run preprocess again, which encodes damaged entries anew:\n` +
         `  ${join(cacheDir, '1.safetensors')}: latents hold 1 NaN of 12288 values (the first at index 7)\n` +
         `  ${join(cacheDir, '29.safetensors')}: text_embeds hold 1 -Inf of 96 values (the first at index 3)`,
     );

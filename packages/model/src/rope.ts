@@ -49,12 +49,12 @@ export function ropeTables(options: { textLength: number; gridHeight: number; gr
   for (let i = 0; i < gridHeight * gridWidth; i++) {
     const row = (textLength + i) * headDim;
     for (let j = 0; j < half; j++) {
-      const c = Math.cos(angles[i * half + j]);
-      const s = Math.sin(angles[i * half + j]);
-      cos[row + j] = c;
-      cos[row + half + j] = c;
-      sin[row + j] = s;
-      sin[row + half + j] = s;
+      const cosine = Math.cos(angles[i * half + j]);
+      const sine = Math.sin(angles[i * half + j]);
+      cos[row + j] = cosine;
+      cos[row + half + j] = cosine;
+      sin[row + j] = sine;
+      sin[row + half + j] = sine;
     }
   }
   return { cos: tf.tensor2d(cos, [tokens, headDim]), sin: tf.tensor2d(sin, [tokens, headDim]) };

@@ -27,6 +27,7 @@ export { Ema, EMA_DEFAULTS, type EmaOptions, type EmaMeta } from './ema.js';
 export { clipGradNorm, globalNorm, type ClipGradNormOptions, type ClipGradNormResult } from './clip.js';
 export { GradientAccumulator, microBatchSizes } from './accumulate.js';
 export { computeGradients, type ComputeGradientsOptions, type ComputedGradients } from './train-step.js';
+export { measureStepTime, MEASURE_STEP_TIME_DEFAULTS, type MeasureStepTimeOptions, type StepTimeMeasurement, type TimedRun } from './step-timing.js';
 export { saveCheckpoint, checkpointName, CheckpointWriteError, type SaveCheckpointOptions } from './checkpoint/save.js';
 export { restoreCheckpoint, readCheckpointState, CheckpointMismatchError, type RestoreCheckpointOptions } from './checkpoint/load.js';
 export { listCheckpoints, latestCheckpoint, type CheckpointInfo } from './checkpoint/list.js';
@@ -59,7 +60,7 @@ export { CsvLog, CSV_LOG_HEADER, type CsvLogRow, type OpenCsvLogOptions } from '
 export { JsonlLog, lossByTimestepBin, type StepRecord, type EventRecord, type JsonlRecord } from './logs/jsonl-log.js';
 export { TrainProgress, type TrainProgressOptions, type ProgressUpdate } from './logs/progress.js';
 export { formatPythonFloat } from './logs/python-float.js';
-export { planMemory, parseByteSize, describePlan, formatBytes, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
+export { planMemory, parseByteSize, describePlan, formatBytes, WEBGPU_ASSUMED_MEMORY_BYTES, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
 export { stopOnSignals, StopRequest, STOP_ON_SIGNALS_DEFAULTS, type StopHandle, type StopOnSignalsOptions } from './signals.js';
 export { overfit, OVERFIT_DEFAULTS, type OverfitOptions, type OverfitResult } from './overfit.js';
 export { VALIDATION_DEFAULTS, sampleImage, validationNoise, type ValidationOptions, type ValidationPrompt, type SampleImageOptions } from './validation.js';

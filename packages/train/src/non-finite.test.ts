@@ -3,8 +3,9 @@ import { readAllTensors, silentLogger } from '@dit/core';
 import { SingleStreamDiTV2 } from '@dit/model';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestCheckpoint } from './checkpoint/list.js';
 import { readCheckpointState } from './checkpoint/load.js';
 import { NonFiniteError } from './errors.js';
 import { InMemoryDataset, type InMemoryEntry } from './in-memory-dataset.js';
@@ -49,6 +50,9 @@ describe('non-finite loss', () => {
     );
     expect(error.message).not.toMatch(/learning rate$/);
     expect(error.details.inputs).toEqual(['entry 5']);
+    // The state before the failed step is a checkpoint that resume finds, named as every other (even before the first epoch ends).
+    expect((await latestCheckpoint(join(outputDir, 'checkpoints')))?.path).toBe(error.details.checkpoint);
+    expect(basename(error.details.checkpoint!)).toMatch(/^epoch-\d{4}-step-\d{7}$/);
     const state = await readCheckpointState(error.details.checkpoint);
     expect(state.reason).toBe('non-finite');
     expect(state.position.globalStep).toBe(error.details.step - 1);

@@ -79,7 +79,7 @@ export async function overfit(options: OverfitOptions): Promise<OverfitResult> {
         tf.dispose([...grads.values()]);
         throw new Error(`overfit: non-finite loss (${loss}) at step ${step}; lower lr`);
       }
-      optimizer.apply(grads, overfitting.lr);
+      await optimizer.apply(grads, overfitting.lr);
       tf.dispose([...grads.values()]);
       losses.push(loss);
       overfitting.onStep?.({ step, loss });

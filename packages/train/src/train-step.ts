@@ -128,7 +128,7 @@ export async function runTrainStep(options: TrainStepOptions): Promise<StepRecor
       options.maxGradNorm !== null ? await clipGradNorm(grads, { maxNorm: options.maxGradNorm }) : { totalNorm: await globalNorm([...grads.values()]), scale: 1 };
     const finite = Number.isFinite(computed.loss) && Number.isFinite(totalNorm);
     if (finite) {
-      options.optimizer.apply(grads, lr);
+      await options.optimizer.apply(grads, lr);
       if (phase.ema !== false) options.ema?.update();
     }
     const seconds = (performance.now() - started) / 1000;

@@ -104,7 +104,7 @@ describe('dit preprocess / stats / check-cache', () => {
     const stats = capture();
     expect(await runCli(['stats', damaged], stats.io)).toBe(EXIT.failure);
     expect(stats.err.join('\n')).toBe(
-      `error: ${damaged}: 2 of 8 entries hold NaN or Inf, so the statistics would be meaningless; run preprocess again, which encodes damaged entries anew:\n` +
+      `error: ${damaged}: 2 of 8 entries are damaged, so the statistics would be meaningless; run preprocess again, which encodes damaged entries anew:\n` +
         `  ${join(damaged, '1.safetensors')}: latents hold 1 NaN of 12288 values (the first at index 2)\n` +
         `  ${join(damaged, '5.safetensors')}: text_embeds hold 1 +Inf of 1024 values (the first at index 40)`,
     );

@@ -162,7 +162,9 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
   try {
     planPhases({ schedule, dataset, batchSize: flags.batchSize, seed: flags.seed });
   } catch (error) {
-    throw new CliError(`--batch-size ${flags.batchSize}: ${(error as Error).message}`, EXIT.usage);
+    // The sampler's advice names its API options; say it in flags.
+    const message = (error as Error).message.replace(/; lower batchSize or set dropLast false$/, '; lower --batch-size, or add images to a bucket');
+    throw new CliError(`--batch-size ${flags.batchSize}: ${message}`, EXIT.usage);
   }
   let autoencoder: ImageAutoencoder | undefined;
   let model: SingleStreamDiTV2 | undefined;

@@ -169,7 +169,7 @@ function linuxReport(env: Record<string, string | undefined>): WebgpuDriverRepor
   for (const icd of usable) {
     if (icd.mesaVersion && older(icd.mesaVersion, MESA_REJECTED_BELOW)) {
       problems.push(
-        `Mesa ${icd.mesaVersion} (${icd.library}) is too old for Dawn (Mesa 22.3's lavapipe is rejected; ${OLDEST_MESA_KNOWN_TO_WORK} works): update Mesa (Debian 12: apt install -t bookworm-backports mesa-vulkan-drivers; Ubuntu: the kisak-mesa PPA).`,
+        `Mesa ${icd.mesaVersion} (${icd.library}) is likely too old for Dawn (it rejected Mesa 22.3's lavapipe here, and takes Mesa ${OLDEST_MESA_KNOWN_TO_WORK}): update Mesa (Debian 12: apt install -t bookworm-backports mesa-vulkan-drivers; Ubuntu: the kisak-mesa PPA).`,
       );
     }
   }
@@ -191,11 +191,13 @@ function safeList(dir: string): string[] {
   }
 }
 
+/** What Dawn needs (Dawn's docs/support.md), and what this project measured on Linux. */
 const REQUIREMENTS: Record<string, string> = {
   linux:
-    'Linux: Dawn runs on Vulkan: the loader libvulkan.so.1 and a Vulkan driver for the GPU (NVIDIA proprietary driver; AMD RADV, Intel ANV or NVK from Mesa 23+; lavapipe from Mesa 25 is a CPU fallback for tests), glibc 2.34+.',
-  darwin: 'macOS: Dawn runs on Metal, which macOS includes; a virtual machine without GPU access has no adapter.',
-  win32: 'Windows: Dawn runs on Direct3D 12 (Windows 10 or newer, a GPU driver with D3D12); npm webgpu ships the d3dcompiler_47.dll and dxcompiler.dll it loads beside dawn.node.',
+    'Linux: Dawn runs on Vulkan 1.1+: the loader libvulkan.so.1 and a Vulkan driver for the GPU (the NVIDIA proprietary driver; RADV (AMD), ANV (Intel) or NVK (NVIDIA) from a recent Mesa; lavapipe from Mesa 25 is a CPU stand-in for tests), and glibc 2.34+ for the prebuilt dawn.node.',
+  darwin: 'macOS: Dawn runs on Metal 2.3, on macOS 11 or newer; a virtual machine without GPU access has no adapter.',
+  win32:
+    'Windows: Dawn runs on Direct3D 12 (feature level 11.1, or 11.0 with resource binding tier 2: a GPU driver from the last several years); npm webgpu ships the d3dcompiler_47.dll and dxcompiler.dll it loads beside dawn.node.',
 };
 
 /**

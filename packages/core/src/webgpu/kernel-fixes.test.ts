@@ -31,4 +31,32 @@ describe.skipIf(!webgpu.available)(`tfjs-webgpu kernel fixes${webgpu.skipNote}`,
     expect(await Promise.all(grads.map(async (g) => (await g.data())[0]))).toEqual(Array(20).fill(3));
     tf.dispose([...xs, ...grads]);
   });
+
+  it('Reverse works past rank 4 (tfjs alone drops the leading axes): rank 5 and 6, one or several axes', async () => {
+    const before = tf.memory().numTensors;
+    for (const [shape, axes] of [
+      [[2, 3, 4, 2, 5], [3]],
+      [[2, 3, 4, 2, 5], [0, 1]],
+      [[2, 1, 3, 2, 2, 3], [2, 3, 5]],
+    ] as [number[], number[]][]) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: size }, (_, i) => i);
+      const x = tf.tensor(values, shape);
+      const reversed = tf.reverse(x, axes);
+      // The same reversal by index arithmetic.
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const expected = values.map((_, flat) => {
+        let source = 0;
+        shape.forEach((n, axis) => {
+          const index = Math.floor(flat / strides[axis]) % n;
+          source += (axes.includes(axis) ? n - 1 - index : index) * strides[axis];
+        });
+        return source;
+      });
+      expect(Array.from(await reversed.data()), `shape [${shape}] axes [${axes}]`).toEqual(expected);
+      tf.dispose([x, reversed]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(webgpuErrors()).toEqual([]);
+  });
 });

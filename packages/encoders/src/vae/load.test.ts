@@ -37,6 +37,15 @@ describe('AutoencoderKL.fromPretrained: local folders', () => {
     );
   });
 
+  it('a folder holding only diffusion_pytorch_model.bin says how to convert it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.json'), tinyConfig());
+    writeFileSync(join(dir, 'diffusion_pytorch_model.bin'), Buffer.from('PK\x03\x04'));
+    await expect(AutoencoderKL.fromPretrained(dir)).rejects.toThrow(
+      /; it has diffusion_pytorch_model\.bin, PyTorch's pickle format, which is not read here: convert it with Python:\n\s+import torch\n[^]*torch\.load\("diffusion_pytorch_model\.bin"[^]*"diffusion_pytorch_model\.safetensors"\)/,
+    );
+  });
+
   it('names the config file and field of a model that is not an AutoencoderKL', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: 'AutoencoderTiny' }));

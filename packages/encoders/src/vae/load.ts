@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { openSafetensors } from '@dit/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openSafetensors, TORCH_TO_SAFETENSORS_PYTHON } from '@dit/core';
 import { HubError } from '../hub/errors.js';
 import { resolveModelFiles, type ResolveModelFilesOptions } from '../hub/resolve.js';
 import { readAutoencoderKLConfig, type AutoencoderKLConfig } from './config.js';
@@ -21,6 +22,17 @@ export function weightCandidates(variant?: string): string[] {
   return variant ? named(variant) : [...named(), ...named('fp16')];
 }
 
+/** For a local folder holding only diffusers' PyTorch weights (.bin, a pickle): how to convert them. */
+function pickleNote(folder: string, prefix: string): string {
+  const bin = `${prefix}${WEIGHTS}.bin`;
+  if (!existsSync(join(folder, bin))) return '';
+  const lines = TORCH_TO_SAFETENSORS_PYTHON.replace(/"model\.pt"/g, `"${WEIGHTS}.bin"`).replace(/"model\.safetensors"/g, `"${WEIGHTS}.safetensors"`);
+  return `; it has ${bin}, PyTorch's pickle format, which is not read here: convert it with Python:\n${lines
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n')}`;
+}
+
 /** Finds config.json and the weights (a single file, or an index and its shards) in a folder or repository. */
 export async function resolveAutoencoderKLFiles(idOrPath: string, options: AutoencoderKLSourceOptions = {}): Promise<{ configPath: string; weightsPath: string }> {
   const { subfolder, variant, ...hub } = options;
@@ -33,7 +45,7 @@ export async function resolveAutoencoderKLFiles(idOrPath: string, options: Autoe
     resolved = await resolveModelFiles(idOrPath, { ...hub, files: pick });
   } catch (error) {
     if (error instanceof HubError && (error.kind === 'missing-local-file' || error.kind === 'entry-not-found')) {
-      throw new HubError(error.kind, `${error.message} (AutoencoderKL needs ${configName} and one of: ${candidates.join(', ')})`, error.status);
+      throw new HubError(error.kind, `${error.message} (AutoencoderKL needs ${configName} and one of: ${candidates.join(', ')})${pickleNote(idOrPath, prefix)}`, error.status);
     }
     throw error;
   }

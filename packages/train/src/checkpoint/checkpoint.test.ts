@@ -37,10 +37,10 @@ function baseState(step: number, completedEpoch: number | null): SaveCheckpointO
 }
 
 /** A few AdamW steps with made-up gradients, so moments and weights are not trivial. */
-function train(model: SingleStreamDiTV2, optimizer: Optimizer, ema: Ema, steps: number): void {
+async function train(model: SingleStreamDiTV2, optimizer: Optimizer, ema: Ema, steps: number): Promise<void> {
   for (let k = 0; k < steps; k++) {
     const grads = new Map(model.namedVariables().map(({ name, variable }) => [name, tf.randomNormal(variable.shape, 0, 0.1, 'float32', k + 1)]));
-    optimizer.apply(grads, 1e-2);
+    await optimizer.apply(grads, 1e-2);
     ema.update();
     tf.dispose([...grads.values()]);
   }
@@ -53,7 +53,7 @@ describe('checkpoints', () => {
     const model = new SingleStreamDiTV2({ ...config, seed: 1 });
     const optimizer = new AdamW(variablesOf(model));
     const ema = new Ema(variablesOf(model), { decay: 0.9 });
-    train(model, optimizer, ema, 3);
+    await train(model, optimizer, ema, 3);
     const { path } = await saveCheckpoint({ dir, model, optimizer, ema, state: baseState(3, 0) });
     expect(readdirSync(path).sort()).toEqual(Object.values(CHECKPOINT_FILES).sort());
     // ema.safetensors holds PyTorch names and [out, in] Linear weights, like model.safetensors.
@@ -68,8 +68,8 @@ describe('checkpoints', () => {
     expect(restored.state.position.globalStep).toBe(3);
     expect(restored.ema!.nAveraged).toBe(3);
     // Continuing both gives identical weights: moments, step counts and EMA came back exactly.
-    train(model, optimizer, ema, 2);
-    train(copy, copyOptimizer, restored.ema!, 2);
+    await train(model, optimizer, ema, 2);
+    await train(copy, copyOptimizer, restored.ema!, 2);
     for (const [a, b] of model.namedVariables().map((v, i) => [v, copy.namedVariables()[i]] as const)) {
       expect(b.variable.dataSync()).toEqual(a.variable.dataSync());
       expect(restored.ema!.weights.get(b.name)!.dataSync()).toEqual(ema.weights.get(a.name)!.dataSync());

@@ -38,7 +38,8 @@ export interface SaveCheckpointOptions {
 
 /** Folder name of a checkpoint: sortable by step, readable by epoch. */
 export function checkpointName(state: Pick<TrainState, 'position' | 'completedEpoch'>): string {
-  const epoch = state.completedEpoch ?? state.position.epoch;
+  // Before the first epoch is done (a non-finite first step) completedEpoch is -1: name the epoch in progress.
+  const epoch = state.completedEpoch !== null && state.completedEpoch >= 0 ? state.completedEpoch : state.position.epoch;
   return `epoch-${String(epoch).padStart(4, '0')}-step-${String(state.position.globalStep).padStart(7, '0')}`;
 }
 

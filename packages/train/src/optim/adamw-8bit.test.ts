@@ -29,10 +29,10 @@ function gradients(params: Map<string, tf.Variable>, rng: Rng): Map<string, tf.T
   );
 }
 
-function run(optimizer: Optimizer, params: Map<string, tf.Variable>, steps: number, rng: Rng): void {
+async function run(optimizer: Optimizer, params: Map<string, tf.Variable>, steps: number, rng: Rng): Promise<void> {
   for (let k = 0; k < steps; k++) {
     const grads = gradients(params, rng);
-    optimizer.apply(grads, 1e-2);
+    await optimizer.apply(grads, 1e-2);
     tf.dispose([...grads.values()]);
   }
 }
@@ -47,15 +47,15 @@ function asTensorData(snapshot: OptimizerSnapshot): Map<string, TensorData> {
 }
 
 describe('AdamW8bit', () => {
-  it('tracks float32 AdamW closely and stores about 2 bytes a weight', () => {
+  it('tracks float32 AdamW closely and stores about 2 bytes a weight', async () => {
     const before = tf.memory().numTensors;
     const exact = makeParams('exact');
     const quantised = makeParams('quantised');
     const initial = exact.get('weight')!.dataSync().slice();
     const adam = new AdamW(exact, { weightDecay: 0.01 });
     const adam8 = new AdamW8bit(quantised, { weightDecay: 0.01 });
-    run(adam, exact, 60, new Rng('grads'));
-    run(adam8, quantised, 60, new Rng('grads'));
+    await run(adam, exact, 60, new Rng('grads'));
+    await run(adam8, quantised, 60, new Rng('grads'));
     const a = exact.get('weight')!.dataSync();
     const b = quantised.get('weight')!.dataSync();
     // Compare the distance each moved: relative error of the displacement and its direction.
@@ -91,15 +91,15 @@ describe('AdamW8bit', () => {
     const a = makeParams('resume-a');
     const optA = new AdamW8bit(a);
     const rngA = new Rng('resume');
-    run(optA, a, 5, rngA);
+    await run(optA, a, 5, rngA);
     const snapshot = await optA.snapshot();
     expect(snapshot.tensors['weight.state1'].data).toBeInstanceOf(Int32Array);
     const b = new Map([...a].map(([name, p]) => [name, tf.variable(p.clone(), true, `resume-b/${name}`)]));
     const optB = new AdamW8bit(b);
     optB.restore(asTensorData(snapshot), JSON.parse(JSON.stringify(snapshot.meta)));
     const rngB = Rng.fromState(rngA.getState());
-    run(optA, a, 5, rngA);
-    run(optB, b, 5, rngB);
+    await run(optA, a, 5, rngA);
+    await run(optB, b, 5, rngB);
     for (const name of a.keys()) expect(b.get(name)!.dataSync()).toEqual(a.get(name)!.dataSync());
     expect(() => new AdamW8bit(b, { blockSize: 2048 }).restore(asTensorData(snapshot), snapshot.meta)).toThrow(/blockSize/);
     tf.dispose([...a.values(), ...b.values()]);

@@ -55,7 +55,7 @@ export class AdamW8bit implements Optimizer {
     this.options = { ...resolveAdamWOptions(adam), blockSize, min8bitSize };
   }
 
-  apply(grads: NamedTensors, lr: number): void {
+  async apply(grads: NamedTensors, lr: number): Promise<void> {
     checkLearningRate(lr);
     for (const [name, param] of this.params) {
       const grad = grads.get(name);
@@ -66,7 +66,7 @@ export class AdamW8bit implements Optimizer {
       const state = this.moments.get(name) ?? this.initial(param.size);
       this.moments.set(name, state);
       state.step += 1;
-      const direction = this.updateMoments(state, grad.dataSync() as Float32Array);
+      const direction = this.updateMoments(state, (await grad.data()) as Float32Array);
       const decay = 1 - lr * this.options.weightDecay;
       const updated = tf.tidy(() => tf.mul(tf.sub(param, tf.mul(tf.tensor(direction, param.shape), lr)), decay));
       param.assign(updated);

@@ -25,8 +25,12 @@ export interface OptimizerSnapshot {
  */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  /** One update with learning rate `lr` for every variable that has a gradient in `grads`. */
-  apply(grads: NamedTensors, lr: number): void;
+  /**
+   * One update with learning rate `lr` for every variable that has a gradient in `grads`. Await
+   * it: an optimiser whose state lives in JavaScript (8-bit AdamW) reads the gradients back
+   * asynchronously (a GPU backend such as WebGPU under Node has no synchronous read).
+   */
+  apply(grads: NamedTensors, lr: number): void | Promise<void>;
   /** Copies the state out (moments downloaded from the backend). */
   snapshot(): Promise<OptimizerSnapshot>;
   /** Replaces the state with one read back from a checkpoint. */

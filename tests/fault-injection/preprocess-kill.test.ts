@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@dit/core';
+import { readCacheEntry, readManifest, verifyCache } from '@dit/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../packages/cli/src/errors.js';
+import { runCli } from '../../packages/cli/src/main.js';
+import { capture } from '../../packages/cli/src/test-capture.js';
+
+// `dit preprocess` killed with SIGKILL at seeded random points (one in the middle of a file write)
+// and run again each time must end with exactly the cache of an uninterrupted run, and at every
+// kill nothing may be half written under a real name. DIT_FAULT_SEED=<n> replays another set.
+const SEED = Number(process.env.DIT_FAULT_SEED ?? 14);
+const KILLS = 3;
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const runner = join(repo, 'packages/train/src/test-support/run-ts.mjs');
+const child = join(repo, 'tests/fault-injection/support/cli-child.ts');
+const flowers = join(repo, 'packages/data/fixtures/flowers');
+
+let dir: string;
+// 8 images, each with a mirrored copy: 16 entries written two at a time. The pixel autoencoder and
+// the random text encoder are deterministic, so a resumed cache can be compared byte for byte.
+const preprocessArgs = (cache: string) => [
+  'preprocess',
+  '--dataset',
+  join(dir, 'dataset'),
+  '--cache',
+  cache,
+  '--text-encoder',
+  'random:tiny',
+  '--vae',
+  'pixel:8',
+  '--buckets',
+  '64x64,48x80,80x48',
+  '--max-length',
+  '16',
+  '--flip',
+  'all',
+  '--batch-size',
+  '2',
+];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dit-fault-preprocess-'));
+  await cp(flowers, join(dir, 'dataset'), { recursive: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const isTemp = (name: string) => name.startsWith('.') && name.endsWith('.tmp');
+const isEntry = (name: string) => !name.startsWith('.') && name.endsWith('.safetensors');
+const list = (cache: string) => readdir(cache).catch(() => [] as string[]);
+
+/** When to kill: once a temporary file appears (a write in progress), or `entries` more entry files exist, then `delayMs` on. */
+type KillPoint = { during: 'write' } | { entries: number; delayMs: number };
+
+interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs `dit <argv>` in a child process, watching the cache folder to SIGKILL it at `kill`. */
+function runChild(argv: string[], cache: string, kill: KillPoint): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [runner, child, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DIT_BACKEND: tf.getBackend() } });
+    let stderr = '';
+    let done = false;
+    proc.stdout.resume();
+    proc.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const watch = async () => {
+      const start = (await list(cache)).filter(isEntry).length;
+      while (!done) {
+        const names = await list(cache);
+        if ('during' in kill ? names.some(isTemp) : names.filter(isEntry).length >= start + kill.entries) {
+          if ('delayMs' in kill) await new Promise((r) => setTimeout(r, kill.delayMs));
+          proc.kill('SIGKILL');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    void watch();
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => {
+      done = true;
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+/** What must hold at any moment: every entry under a real name reads whole, the manifest (if any) parses. */
+async function expectNothingHalfWritten(cache: string, when: string): Promise<void> {
+  for (const name of (await list(cache)).filter(isEntry)) {
+    await expect(readCacheEntry(join(cache, name)).then(() => 'read'), `${when}: ${name}`).resolves.toBe('read');
+  }
+  if ((await list(cache)).includes('manifest.json')) await expect(readManifest(cache).then(() => 'read'), `${when}: manifest.json`).resolves.toBe('read');
+}
+
+describe('fault injection: dit preprocess killed at random points', () => {
+  it(`SIGKILL ${KILLS} times (seed ${SEED}), mid-write first, and run again each time: the cache of an uninterrupted run`, async () => {
+    const straight = join(dir, 'straight');
+    expect(await runCli(preprocessArgs(straight), capture().io)).toBe(EXIT.ok);
+
+    const cache = join(dir, 'killed');
+    const rng = new Rng(`fault-injection/preprocess/${SEED}`);
+    const kills: string[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const kill: KillPoint = k === 0 ? { during: 'write' } : { entries: 1 + rng.int(6), delayMs: rng.int(40) };
+      const attempt = await runChild(preprocessArgs(cache), cache, kill);
+      kills.push(`${'during' in kill ? 'mid-write' : `${kill.entries} entries+${kill.delayMs}ms`}: ${attempt.signal ?? `exit ${attempt.code}`}`);
+      // An attempt may finish before its kill point; it must never fail.
+      expect(attempt.signal === 'SIGKILL' || attempt.code === 0, `attempt ${k} (${kills.at(-1)}):\n${attempt.stderr.slice(-2000)}`).toBe(true);
+      expect(attempt.stderr, `attempt ${k}`).not.toMatch(/^error:/m);
+      await expectNothingHalfWritten(cache, `after attempt ${k} (${kills.at(-1)})`);
+    }
+    expect(kills[0], 'the first kill lands in a write').toMatch(/SIGKILL$/);
+    const last = capture();
+    expect(await runCli(preprocessArgs(cache), last.io), kills.join(', ')).toBe(EXIT.ok);
+    console.info(`[fault-injection] preprocess seed ${SEED}: kills ${kills.join(', ')}`);
+
+    // The same entries, byte for byte, the same manifest, no temporary file left, every value finite.
+    const names = (await list(cache)).sort();
+    expect(names).toEqual((await list(straight)).sort());
+    for (const name of names.filter(isEntry)) expect(await readFile(join(cache, name)), name).toEqual(await readFile(join(straight, name)));
+    const [resumed, reference] = [await readManifest(cache), await readManifest(straight)];
+    expect(resumed.entries).toEqual(reference.entries);
+    expect(resumed.settings).toEqual(reference.settings);
+    expect(await verifyCache(cache)).toMatchObject({ ok: true, entries: 16, notes: [] });
+    expect(JSON.parse(await readFile(join(cache, 'preprocess-report.json'), 'utf8'))).toMatchObject({ ok: true, entries: 16 });
+  }, 300_000);
+});

@@ -14,8 +14,9 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, webgpuBufferPool } from '@dit/core';
-import { estimateMemory, SingleStreamDiTV2, WEBGPU_POOL_FACTOR } from '@dit/model';
+import { estimateMemory, SingleStreamDiTV2, stateDictShapes, WEBGPU_OPTIMIZER_TEMPORARIES } from '@dit/model';
 import { createOptimizer } from '@dit/train';
+import { fillBenchWeights } from './weights.mjs';
 import { caseById } from './cases.mjs';
 
 const argv = process.argv.slice(2);
@@ -37,8 +38,9 @@ const { config, batch, height, width } = benchCase;
 // after a step. numBytesInGPU (in use) is sampled at every kernel through tf.profile instead.
 const pool = () => webgpuBufferPool() ?? { allocatedBytes: tf.memory().numBytes, usedBytes: tf.memory().numBytes, idleBytes: 0 };
 
-const model = new SingleStreamDiTV2({ ...config, seed: 0, gradientCheckpointing: checkpointing, checkMemory: false });
-model.namedVariables().forEach(({ variable }, i) => tf.tidy(() => variable.assign(tf.randomNormal(variable.shape, 0, 0.02, 'float32', 100 + i))));
+// Every weight is set on the backend below: the JavaScript initialisation is skipped.
+const model = new SingleStreamDiTV2({ ...config, seed: 0, initialize: false, gradientCheckpointing: checkpointing, checkMemory: false });
+fillBenchWeights(model);
 const variables = new Map(model.namedVariables().map(({ name, variable }) => [name, variable]));
 const optimizer = createOptimizer(variables, { kind: 'adamw' });
 const x = tf.randomNormal([batch, config.inChannels, height, width], 0, 1, 'float32', 1);
@@ -80,6 +82,9 @@ for (let i = 0; i < 2; i++) {
 }
 const estimate = estimateMemory(config, { batch, height, width, training: true, checkpointing, optimizerStates: 2, backend });
 const last = phases[phases.length - 1];
+// AdamW's parameter-shaped temporaries, WEBGPU_OPTIMIZER_TEMPORARIES buffers of each distinct parameter size.
+const distinctSizes = new Set(stateDictShapes(config).map(({ shape }) => 4 * shape.reduce((a, b) => a * b, 1)));
+const optimizerTemporaries = WEBGPU_OPTIMIZER_TEMPORARIES * [...distinctSizes].reduce((a, b) => a + b, 0);
 const peakTensorBytes = Math.max(...phases.map((p) => p.peakTensorBytes));
 const record = {
   case: benchCase.id,
@@ -96,10 +101,9 @@ const record = {
   estimate: { totalBytes: estimate.totalBytes, persistentBytes: estimate.persistentBytes, deviceBytes: estimate.deviceBytes },
   /**
    * The pool factor this case implies for estimateMemory's model, deviceBytes = persistent +
-   * WEBGPU_POOL_FACTOR x (total - persistent) + AdamW's temporaries: (allocated - persistent - temporaries) / (total - persistent).
+   * factor x (total - persistent) + AdamW's temporaries: (allocated - persistent - temporaries) / (total - persistent).
    */
-  impliedPoolFactor:
-    (last.allocatedBytes - estimate.deviceBytes + WEBGPU_POOL_FACTOR * (estimate.totalBytes - estimate.persistentBytes)) / (estimate.totalBytes - estimate.persistentBytes),
+  impliedPoolFactor: (last.allocatedBytes - estimate.persistentBytes - optimizerTemporaries) / (estimate.totalBytes - estimate.persistentBytes),
   allocatedOverDeviceEstimate: last.allocatedBytes / estimate.deviceBytes,
 };
 const line = JSON.stringify(record);

@@ -73,6 +73,20 @@ await build({
   // Dawn is loaded from app/node_modules/webgpu (its addon comes unpacked at run time); the
   // native tfjs packages are not shipped (their candidates report themselves unavailable).
   external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  // sharp (image files, @dit/data via @dit/train's optimiser import) is a native addon the
+  // measurement never calls: a stub that says so if it ever is.
+  plugins: [
+    {
+      name: 'stub-sharp',
+      setup(pluginBuild) {
+        pluginBuild.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'stub' }));
+        pluginBuild.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+          contents: "export default function sharp() { throw new Error('sharp (image files) is not part of the GPU bundle'); }",
+          loader: 'js',
+        }));
+      },
+    },
+  ],
   // CommonJS dependencies call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __ditCreateRequire } from 'node:module'; const require = __ditCreateRequire(import.meta.url);" },
 });

@@ -18,6 +18,11 @@
 // are installed), cpu (tfjs plain JS), torch (PyTorch, 2 threads, the reference model: the
 // ratios' denominator), torch-1 (1 thread), torch-sdpa (PyTorch with its fused attention).
 // Default: wasm-1, wasm-2, node-1, node-2 (when installed), cpu, torch, torch-1.
+// GPU engines (`--gpu` runs these three): webgpu (tfjs-webgpu on Dawn with @dit's WebGPU kernels),
+// webgpu-generic (the same with DIT_WEBGPU_KERNELS=off: tfjs' generic kernels only), torch-cuda
+// (the reference model on CUDA in float32 with TF32 off: the GPU ratios' denominator). A GPU
+// engine that cannot run here (no adapter, no CUDA) is reported and left out, not fatal.
+// `gpu: true` cases (original8) run on GPU engines only.
 // Python: DIT_PYTHON, else /opt/refvenv/bin/python, else python3; skipped without torch.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +30,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CANDIDATES } from '@dit/core';
-import { CASES, GUIDANCE_SCALE, MEASURES, SAMPLE_STEPS, caseById } from './cases.mjs';
+import { CASES, GUIDANCE_SCALE, MEASURES, caseById, sampleStepsOf } from './cases.mjs';
 import { median, renderTables, summarise } from './report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,14 +40,15 @@ function parseArgs(argv) {
   const args = { rounds: 2 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
-    if (key === 'quick') args.quick = true;
+    if (key === 'quick' || key === 'gpu') args[key] = true;
     else args[key] = argv[++i];
   }
   return args;
 }
 
 const args = parseArgs(process.argv.slice(2));
-const cases = (args.cases ?? (args.quick ? 'tiny,small' : CASES.map((c) => c.id).join(','))).split(',').map(caseById);
+const defaultCases = args.gpu ? 'tiny,small,seed1,original8' : args.quick ? 'tiny,small' : CASES.filter((c) => !c.gpu).map((c) => c.id).join(',');
+const cases = (args.cases ?? defaultCases).split(',').map(caseById);
 const measures = (args.measures ?? MEASURES.join(',')).split(',');
 const rounds = Number(args.quick ? 1 : args.rounds);
 const repsOverride = args.reps !== undefined ? Number(args.reps) : args.quick ? 2 : undefined;
@@ -63,14 +69,20 @@ const nodeSkipped = nativeProbe.available ? undefined : nativeProbe.reason;
 
 /** Every engine: how to run one case on it. */
 function engineList() {
-  const names = (args.engines ?? 'wasm-1,wasm-2,node-1,node-2,cpu,torch,torch-1').split(',');
+  const names = (args.engines ?? (args.gpu ? 'webgpu,webgpu-generic,torch-cuda' : 'wasm-1,wasm-2,node-1,node-2,cpu,torch,torch-1')).split(',');
   const engines = [];
   for (const name of names) {
-    if (name.startsWith('torch')) {
+    if (name === 'torch-cuda') {
+      if (torchSkipped) continue;
+      engines.push({ name, kind: 'torch', threads: torchThreads, attention: 'reference', device: 'cuda', gpuEngine: true });
+    } else if (name.startsWith('torch')) {
       if (torchSkipped) continue;
       const threads = name === 'torch-1' ? 1 : torchThreads;
       const attention = name === 'torch-sdpa' ? 'sdpa' : 'reference';
       engines.push({ name, kind: 'torch', threads, attention });
+    } else if (name === 'webgpu' || name === 'webgpu-generic') {
+      // The kernel switches are read from DIT_WEBGPU_KERNELS when @dit/model first uses them.
+      engines.push({ name, kind: 'tfjs', backend: 'webgpu', threads: 1, gpuEngine: true, env: { DIT_WEBGPU_KERNELS: name === 'webgpu' ? 'on' : 'off' } });
     } else if (name.startsWith('node-')) {
       if (nodeSkipped) {
         if (args.engines) throw new Error(`engine ${name}: ${nodeSkipped}`);
@@ -83,7 +95,7 @@ function engineList() {
       engines.push({ name, kind: 'tfjs', backend: 'cpu', threads: 1, onlyCpuCases: true, skipMeasures: ['sample'] });
     } else {
       const match = /^wasm-(\d+)$/.exec(name);
-      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, node-1, node-2, cpu, torch, torch-sdpa, torch-1)`);
+      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, node-1, node-2, cpu, torch, torch-sdpa, torch-1, webgpu, webgpu-generic, torch-cuda)`);
       engines.push({ name, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]) });
       if (args.baseline) engines.push({ name: `${name} (baseline)`, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]), model: resolve(args.baseline) });
     }
@@ -98,7 +110,7 @@ function runEngine(engine, benchCase) {
   let env = process.env;
   const engineMeasures = measures.filter((m) => !engine.skipMeasures?.includes(m));
   if (engine.kind === 'torch') {
-    const request = { case: benchCase, measures: engineMeasures, threads: engine.threads, steps: SAMPLE_STEPS, guidance: GUIDANCE_SCALE, attention: engine.attention };
+    const request = { case: benchCase, measures: engineMeasures, threads: engine.threads, steps: sampleStepsOf(benchCase), guidance: GUIDANCE_SCALE, attention: engine.attention, device: engine.device ?? 'cpu' };
     // libgomp's default busy-waiting collapses when another process shares the cores (a tiny
     // training step took 1.2 s instead of 15 ms here); passive waiting costs little when idle.
     env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
@@ -112,6 +124,7 @@ function runEngine(engine, benchCase) {
     if (engine.model) commandArgs.push('--model', engine.model);
     // libtensorflow reads its thread pools' sizes from the environment when it starts.
     if (engine.backend === 'node') env = { ...process.env, TF_NUM_INTRAOP_THREADS: String(engine.threads), TF_NUM_INTEROP_THREADS: '1' };
+    if (engine.env) env = { ...process.env, ...engine.env };
   }
   const result = spawnSync(command, commandArgs, { cwd: benchDir, encoding: 'utf8', maxBuffer: 64 << 20, env });
   if (result.status !== 0) {
@@ -123,6 +136,10 @@ function runEngine(engine, benchCase) {
 // samples[caseId][engine][measure] = [{ wallMs, cpuMs, stepMs? }, ...] over all rounds.
 const samples = {};
 const versions = {};
+// GPU memory per case and engine: tfjs-webgpu's allocated bytes, PyTorch's max_memory_allocated.
+const memory = {};
+const unavailable = new Set();
+const skipped = [];
 const errors = [];
 const started = new Date();
 const loadBefore = loadavg();
@@ -133,14 +150,26 @@ for (const benchCase of cases) {
     const order = engines.map((_, i) => engines[(i + round) % engines.length]);
     for (const engine of order) {
       if (engine.onlyCpuCases && !benchCase.cpu) continue;
+      if (benchCase.gpu && !engine.gpuEngine) continue;
+      if (unavailable.has(engine.name)) continue;
       process.stderr.write(`[bench] ${benchCase.id} round ${round + 1}/${rounds}: ${engine.name} ... `);
       const output = runEngine(engine, benchCase);
       if (output.error) {
-        process.stderr.write('failed\n');
-        errors.push(output.error);
+        // A GPU engine that cannot start here (no adapter, no CUDA) is left out of the later cases and rounds.
+        if (engine.gpuEngine && /no WebGPU adapter|could not be used|is_available\(\) is False|webgpu is unavailable|no adapter/i.test(output.error)) {
+          process.stderr.write('not available here\n');
+          unavailable.add(engine.name);
+          skipped.push(output.error);
+        } else {
+          process.stderr.write('failed\n');
+          errors.push(output.error);
+        }
         continue;
       }
-      if (output.torch) versions.torch = { version: output.torch, blas: output.blas, threads: output.threads };
+      if (output.torch && output.device !== 'cuda') versions.torch = { version: output.torch, blas: output.blas, threads: output.threads };
+      if (output.device === 'cuda') versions.cuda = { torch: output.torch, cuda: output.cuda, gpu: output.gpu, tf32: output.tf32 };
+      if (output.gpu?.adapter) versions.webgpu = output.gpu.adapter;
+      if (output.gpu?.allocatedBytes || output.peakBytes) (memory[benchCase.id] ??= {})[engine.name] = output.gpu?.allocatedBytes ?? output.peakBytes;
       if (output.tfjs) versions.tfjs = output.tfjs;
       const slot = (samples[benchCase.id][engine.name] ??= {});
       for (const [measure, reps] of Object.entries(output.results)) (slot[measure] ??= []).push(...reps);
@@ -167,16 +196,18 @@ const machine = {
   tfjs: versions.tfjs,
   torch: versions.torch ?? torchSkipped,
   tfjsNode: nodeSkipped ?? 'installed',
+  webgpu: versions.webgpu,
+  cuda: versions.cuda,
   loadAverage: { before: loadBefore.map((l) => +l.toFixed(2)), after: loadavg().map((l) => +l.toFixed(2)) },
 };
 
-const table = renderTables({ machine, rounds, cases, summary, errors });
+const table = renderTables({ machine, rounds, cases, summary, errors, memory, skipped });
 console.log(table);
 
 const outDir = args.out ?? join(root, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
-const record = { started: started.toISOString(), machine, rounds, measures, engines: engines.map((e) => e.name), cases, summary, samples, errors, table };
+const record = { started: started.toISOString(), machine, rounds, measures, engines: engines.map((e) => e.name), cases, summary, samples, memory, errors, skipped, table };
 writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify(record, null, 2));
 writeFileSync(join(outDir, 'latest.json'), JSON.stringify(record, null, 2));
 console.log(`\nwritten ${join(outDir, `bench-${stamp}.json`)}`);

@@ -4,7 +4,10 @@
 // Each case is timed three ways:
 //   train   forward + MSE loss + backward for every parameter, batch B (no optimiser step)
 //   forward one forward of the CFG pair, batch 2B (what one guided sampling step evaluates)
-//   sample  30 Euler steps with CFG 1.5 (batched [uncond; cond]), batch B, from noise
+//   sample  30 Euler steps (a case's sampleSteps when set) with CFG 1.5 (batched [uncond; cond]),
+//           batch B, from noise; the median step after the first is the guided sampling step
+//
+// `gpu: true` cases are for GPU engines only (webgpu, torch-cuda): a CPU would take hours.
 
 /** @typedef {{ inChannels: number, patchSize: number, hiddenSize: number, depth: number, numHeads: number, textDim: number, textLength: number }} DiTConfig */
 
@@ -13,7 +16,7 @@ export const GUIDANCE_SCALE = 1.5;
 
 /**
  * @type {{ id: string, label: string, config: DiTConfig, batch: number, height: number, width: number,
- *   reps: { train: number, forward: number, sample: number }, cpu: boolean }[]}
+ *   reps: { train: number, forward: number, sample: number }, cpu: boolean, gpu?: boolean, sampleSteps?: number }[]}
  */
 export const CASES = [
   {
@@ -66,9 +69,24 @@ export const CASES = [
     reps: { train: 2, forward: 2, sample: 1 },
     cpu: false,
   },
+  {
+    id: 'original8',
+    label: "the original preset as issue #13's goals state it: hidden 1024, depth 12, 16 heads, 64x64 latents (512 px: 1024 image + 256 text tokens), batch 8",
+    config: { inChannels: 4, patchSize: 2, hiddenSize: 1024, depth: 12, numHeads: 16, textDim: 1152, textLength: 256 },
+    batch: 8,
+    height: 64,
+    width: 64,
+    reps: { train: 3, forward: 3, sample: 1 },
+    cpu: false,
+    gpu: true,
+    sampleSteps: 6,
+  },
 ];
 
 export const MEASURES = ['train', 'forward', 'sample'];
+
+/** Euler steps of a case's sampling run. */
+export const sampleStepsOf = (benchCase) => benchCase.sampleSteps ?? SAMPLE_STEPS;
 
 /** The case with this id, or an error naming the known ones. */
 export function caseById(id) {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { forwardFlops, trainingStepFlops } from '@dit/model';
-import { GUIDANCE_SCALE, SAMPLE_STEPS } from './cases.mjs';
+import { GUIDANCE_SCALE, SAMPLE_STEPS, sampleStepsOf } from './cases.mjs';
 
 export const median = (values) => {
   if (values.length === 0) return undefined;
@@ -23,7 +23,7 @@ export function summarise(cases, samples) {
     const flops = {
       train: trainingStepFlops(config, { height, width, batch }),
       forward: forwardFlops(config, { height, width, batch: 2 * batch }),
-      sample: SAMPLE_STEPS * forwardFlops(config, { height, width, batch: 2 * batch }),
+      sample: sampleStepsOf(benchCase) * forwardFlops(config, { height, width, batch: 2 * batch }),
     };
     const perEngine = (summary[benchCase.id] = {});
     for (const [engine, byMeasure] of Object.entries(samples[benchCase.id] ?? {})) {
@@ -44,6 +44,9 @@ export function summarise(cases, samples) {
         if (torch1) s.cpuRatio = s.cpuMs / torch1.cpuMs;
         const sdpa = perEngine['torch-sdpa']?.[measure];
         if (sdpa) s.ratioSdpa = s.wallMs / sdpa.wallMs;
+        // GPU engines against PyTorch on the same GPU (float32, TF32 off); sampling by its step time.
+        const cuda = perEngine['torch-cuda']?.[measure];
+        if (cuda) s.ratioGpu = measure === 'sample' && s.stepMs !== undefined && cuda.stepMs ? s.stepMs / cuda.stepMs : s.wallMs / cuda.wallMs;
       }
     }
   }
@@ -52,20 +55,64 @@ export function summarise(cases, samples) {
 
 const fmt = (ms) => (ms === undefined ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
 
+/** Engines that run on a GPU: their ratios are to torch-cuda, on the same GPU. */
+export const isGpuEngine = (engine) => engine.startsWith('webgpu') || engine === 'torch-cuda' || engine === 'torch-cpu';
+
+const gib = (bytes) => (bytes === undefined ? '-' : bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+/**
+ * The GPU table: time per training step and per guided sampling step (batched CFG pair plus the
+ * Euler update), each as a ratio to PyTorch float32 (TF32 off) on the same GPU, with the goals of
+ * issue #13 (training within 2.0x, a guided sampling step within 1.5x), and GPU memory.
+ */
+export function renderGpuTable({ machine, cases, summary, memory = {}, reference = 'torch-cuda' }) {
+  const lines = [];
+  const gpu = machine.cuda?.gpu ?? machine.webgpu?.description ?? 'GPU';
+  // Against PyTorch on the CPU (no CUDA here) the ratios only show that the wiring works.
+  const wiring = reference !== 'torch-cuda' || Boolean(machine.webgpu?.software);
+  lines.push(`GPU engines on ${gpu}` + (machine.webgpu ? `; WebGPU adapter: ${[machine.webgpu.vendor, machine.webgpu.architecture, machine.webgpu.description].filter(Boolean).join(' ')}` : '') +
+    (machine.cuda ? `; PyTorch ${machine.cuda.torch}, CUDA ${machine.cuda.cuda}, float32 with TF32 off` : '') + '.');
+  lines.push(
+    wiring
+      ? `(xN) = time / ${reference} time. Not a GPU comparison (${reference === 'torch-cuda' ? 'a software WebGPU adapter' : 'PyTorch on the CPU'}): the goals are not judged.`
+      : '(xN) = time / torch-cuda time on the same GPU. Goals (issue #13): train step within 2.0x, guided sampling step within 1.5x.',
+  );
+  lines.push('');
+  lines.push('| case | engine | train step | goal 2.0x | forward, CFG pair | guided sampling step | goal 1.5x | GPU memory |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  const ratio = (s) => (s?.ratioGpu === undefined ? '' : ` (x${s.ratioGpu.toFixed(2)})`);
+  const goal = (s, limit) => (s?.ratioGpu === undefined || wiring ? '-' : s.ratioGpu <= limit ? 'met' : 'not met');
+  for (const benchCase of cases) {
+    for (const [engine, s] of Object.entries(summary[benchCase.id] ?? {})) {
+      if (!isGpuEngine(engine)) continue;
+      const bytes = memory[benchCase.id]?.[engine];
+      const peak = bytes === undefined ? undefined : Math.max(...Object.values(bytes));
+      const isReference = engine.startsWith('torch');
+      lines.push(`| ${benchCase.id} | ${engine} | ${fmt(s.train?.wallMs)}${ratio(s.train)} | ${isReference ? '' : goal(s.train, 2)} | ${fmt(s.forward?.wallMs)}${ratio(s.forward)} | ` +
+        `${fmt(s.sample?.stepMs)}${ratio(s.sample)} | ${isReference ? '' : goal(s.sample, 1.5)} | ${gib(peak)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
 /** The markdown report: the machine, wall-time medians with ratios, and single-thread CPU times. */
-export function renderTables({ machine, rounds, cases, summary, errors = [] }) {
+export function renderTables({ machine, rounds, cases, summary, errors = [], memory = {}, skipped = [] }) {
   const ratio = (s, key = 'ratio') => (s?.[key] === undefined ? '' : ` (x${s[key].toFixed(2)})`);
   const lines = [];
   lines.push(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, tfjs ${machine.tfjs ?? '?'}, ` +
     (typeof machine.torch === 'object' ? `PyTorch ${machine.torch.version} (${machine.torch.blas})` : `PyTorch: ${machine.torch}`) +
     `; load average ${machine.loadAverage.before[0]} -> ${machine.loadAverage.after[0]}`);
   lines.push(`Medians of ${rounds} interleaved round(s). (xN) = wall time / PyTorch (2 threads) wall time. ` +
-    `Sampling: ${SAMPLE_STEPS} Euler steps, CFG ${GUIDANCE_SCALE}, batched [uncond; cond].`);
-  lines.push('');
-  lines.push('| case | engine | train step | train GFLOP/s | forward, CFG pair | forward GFLOP/s | sampling, 30 steps | per step |');
-  lines.push('|---|---|---|---|---|---|---|---|');
+    `Sampling: ${SAMPLE_STEPS} Euler steps unless a case says otherwise, CFG ${GUIDANCE_SCALE}, batched [uncond; cond].`);
+  const cpuEngines = cases.some((c) => Object.keys(summary[c.id] ?? {}).some((engine) => !isGpuEngine(engine)));
+  if (cpuEngines) {
+    lines.push('');
+    lines.push('| case | engine | train step | train GFLOP/s | forward, CFG pair | forward GFLOP/s | sampling run | per step |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+  }
   for (const benchCase of cases) {
     for (const [engine, s] of Object.entries(summary[benchCase.id] ?? {})) {
+      if (isGpuEngine(engine)) continue;
       lines.push(`| ${benchCase.id} | ${engine} | ${fmt(s.train?.wallMs)}${ratio(s.train)} | ${s.train ? s.train.gflops.toFixed(1) : '-'} | ` +
         `${fmt(s.forward?.wallMs)}${ratio(s.forward)} | ${s.forward ? s.forward.gflops.toFixed(1) : '-'} | ${fmt(s.sample?.wallMs)}${ratio(s.sample)} | ${fmt(s.sample?.stepMs)} |`);
     }
@@ -85,13 +132,19 @@ export function renderTables({ machine, rounds, cases, summary, errors = [] }) {
       }
     }
   }
+  if (cases.some((c) => Object.keys(summary[c.id] ?? {}).some(isGpuEngine))) {
+    lines.push('');
+    lines.push(renderGpuTable({ machine, cases, summary, memory }));
+  }
   lines.push('');
-  for (const benchCase of cases) lines.push(`- ${benchCase.id}: ${benchCase.label}`);
+  for (const benchCase of cases) lines.push(`- ${benchCase.id}: ${benchCase.label}${benchCase.sampleSteps ? ` (sampling: ${benchCase.sampleSteps} steps)` : ''}`);
+  for (const note of skipped) lines.push(`- not available here: ${note}`);
   for (const error of errors) lines.push(`- error: ${error}`);
   return lines.join('\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Run directly (not when bundled into another entry point, where import.meta.url is that file's).
+if (process.argv[1] === fileURLToPath(import.meta.url) && import.meta.url.endsWith('/report.mjs')) {
   for (const file of process.argv.slice(2)) {
     const record = JSON.parse(readFileSync(file, 'utf8'));
     console.log(renderTables({ ...record, summary: summarise(record.cases, record.samples) }));

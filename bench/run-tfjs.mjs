@@ -4,11 +4,17 @@
 // fixed when the backend first starts).
 //
 //   node bench/run-tfjs.mjs --backend wasm --threads 2 --case small [--measures train,forward] [--reps 3]
+//   DIT_WEBGPU_KERNELS=off node bench/run-tfjs.mjs --backend webgpu --case tiny
+//
+// On webgpu the line also carries the adapter, the state of @dit's WebGPU kernel switches
+// (DIT_WEBGPU_KERNELS, where the build has them) and tfjs-webgpu's allocated GPU bytes after
+// each measure (its buffer pool only grows: the value is the peak so far).
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '@dit/core';
+import { selectBackend, webgpuBufferPool } from '@dit/core';
 import * as ditModel from '@dit/model';
 import { sample } from '@dit/samplers';
-import { caseById, GUIDANCE_SCALE, MEASURES, SAMPLE_STEPS } from './cases.mjs';
+import { fillBenchWeights } from './weights.mjs';
+import { caseById, GUIDANCE_SCALE, MEASURES, sampleStepsOf } from './cases.mjs';
 
 function parseArgs(argv) {
   const args = {};
@@ -26,17 +32,16 @@ const benchCase = caseById(args.case ?? 'tiny');
 const measures = (args.measures ?? MEASURES.join(',')).split(',').filter(Boolean);
 const repsOverride = args.reps === undefined ? undefined : Number(args.reps);
 
-await selectBackend({ force: backend, threads });
+const choice = await selectBackend({ force: backend, threads });
 // --model points at another build of @dit/model (e.g. a saved copy of the previous dist) to
 // time before and after a change in one run; it must resolve its imports like bench/ does.
 const { SingleStreamDiTV2 } = args.model ? await import(new URL(args.model, `file://${process.cwd()}/`).href) : ditModel;
 
 const { config, batch, height, width } = benchCase;
-const model = new SingleStreamDiTV2({ ...config, seed: 0 });
+// Every weight is set below, so the (JavaScript, ~30 s at the original size) initialisation is skipped.
+const model = new SingleStreamDiTV2({ ...config, seed: 0, initialize: false });
 // Non-zero weights everywhere (a fresh model's adaLN and final layer are zero).
-model.namedVariables().forEach(({ variable }, i) => {
-  tf.tidy(() => variable.assign(tf.randomNormal(variable.shape, 0, 0.02, 'float32', 100 + i)));
-});
+fillBenchWeights(model);
 const x = tf.randomNormal([batch, config.inChannels, height, width], 0, 1, 'float32', 1);
 const target = tf.randomNormal([batch, config.inChannels, height, width], 0, 1, 'float32', 2);
 const t = tf.randomUniform([batch], 0, 1, 'float32', 3);
@@ -57,7 +62,7 @@ async function forwardPair() {
   v.dispose();
 }
 
-/** 30 Euler steps with batched CFG; returns the time of each step. */
+/** The case's Euler steps (30 by default) with batched CFG; returns the time of each step. */
 async function sampleRun() {
   const noise = tf.randomNormal([batch, config.inChannels, height, width], 0, 1, 'float32', 5);
   const stepMs = [];
@@ -66,7 +71,7 @@ async function sampleRun() {
     velocity: (xs, ts, texts) => model.forward(xs, ts, texts),
     noise,
     cond: text,
-    steps: SAMPLE_STEPS,
+    steps: sampleStepsOf(benchCase),
     sampler: 'euler',
     guidanceScale: GUIDANCE_SCALE,
     onStep: async ({ x: state }) => {
@@ -100,6 +105,7 @@ async function timeRepeated(fn, reps) {
 }
 
 const results = {};
+const allocatedBytes = {};
 const tensorsBefore = tf.memory().numTensors;
 for (const measure of measures) {
   const reps = repsOverride ?? benchCase.reps[measure];
@@ -115,9 +121,20 @@ for (const measure of measures) {
     }
     results.sample = runs;
   } else throw new Error(`unknown measure '${measure}' (known: ${MEASURES.join(', ')})`);
+  const pool = webgpuBufferPool();
+  if (pool) allocatedBytes[measure] = pool.allocatedBytes;
 }
 const leaked = tf.memory().numTensors - tensorsBefore;
 tf.dispose([x, target, t, text, pairX, pairT, pairText]);
 model.dispose();
 
-console.log(JSON.stringify({ engine: 'tfjs', backend, threads, model: args.model ?? '@dit/model', case: benchCase.id, results, leakedTensors: leaked, tfjs: tf.version_core }));
+const gpu =
+  backend === 'webgpu'
+    ? {
+        adapter: choice.adapter,
+        // The kernel switches of @dit/model's WebGPU kernels, where this build has them.
+        kernels: typeof ditModel.webgpuKernelSwitches === 'function' ? ditModel.webgpuKernelSwitches() : 'none in this build',
+        allocatedBytes,
+      }
+    : undefined;
+console.log(JSON.stringify({ engine: 'tfjs', backend, threads, model: args.model ?? '@dit/model', case: benchCase.id, results, leakedTensors: leaked, tfjs: tf.version_core, gpu }));

@@ -1,11 +1,16 @@
-"""PyTorch side of `pnpm bench` (dev-only): the bench cases of bench/cases.mjs on the CPU.
+"""PyTorch side of `pnpm bench` (dev-only): the bench cases of bench/cases.mjs on the CPU or a CUDA GPU.
 
 Usage: python tools/reference/bench_model.py '<json>'
   {"case": {id, config: {inChannels, ...}, batch, height, width, reps: {train, forward, sample}},
    "measures": ["train", "forward", "sample"], "threads": 2, "steps": 30, "guidance": 1.5,
-   "attention": "reference" | "sdpa"}
-Prints one JSON line: {"engine": "torch", "case", "threads", "attention", "torch", "blas",
-"results": {"train": [{wallMs, cpuMs}...], "forward": [...], "sample": [{wallMs, cpuMs, stepMs: [...]}]}}.
+   "attention": "reference" | "sdpa", "device": "cpu" | "cuda"}
+Prints one JSON line: {"engine": "torch", "case", "threads", "attention", "device", "torch", "blas",
+"results": {"train": [{wallMs, cpuMs}...], "forward": [...], "sample": [{wallMs, cpuMs, stepMs: [...]}]}}
+and, on "cuda", "gpu" (the device name) and "peakBytes" (torch.cuda.max_memory_allocated per measure).
+
+On "cuda" the maths is plain float32: TF32 is switched off for matmuls and cuDNN
+(torch.backends.cuda.matmul.allow_tf32 = False, torch.backends.cudnn.allow_tf32 = False), so the
+reference does what tfjs' float32 kernels do; every timing ends with torch.cuda.synchronize().
 
 The model is tools/reference/model_reference.py (the parity reference, explicit softmax attention);
 "sdpa" swaps its attention for torch.nn.functional.scaled_dot_product_attention, PyTorch's fused
@@ -54,13 +59,21 @@ def blas_info():
     return "unknown"
 
 
+def synchronize():
+    """Waits for queued GPU work (a no-op on the CPU): timings must cover the kernels, not their launch."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def timed(fn, reps):
     """Wall and process CPU time (all threads) of each repetition after one warm-up."""
     fn()  # warm-up
+    synchronize()
     times = []
     for _ in range(reps):
         start, cpu_start = time.perf_counter(), time.process_time()
         fn()
+        synchronize()
         times.append({"wallMs": (time.perf_counter() - start) * 1000, "cpuMs": (time.process_time() - cpu_start) * 1000})
     return times
 
@@ -74,6 +87,14 @@ def main():
     guidance = float(request.get("guidance", 1.5))
     attention = request.get("attention", "reference")
     reps_override = request.get("reps")
+    device = torch.device(request.get("device", "cpu"))
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("device 'cuda' requested but torch.cuda.is_available() is False")
+        # Plain float32, as tfjs computes: no TF32 tensor-core shortcut.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_float32_matmul_precision("highest")
     torch.set_num_threads(threads)
     if attention == "sdpa":
         model_reference.Block.forward = sdpa_block_forward
@@ -89,11 +110,12 @@ def main():
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0, 0.02)
+    model.to(device)
     b, h, w = case["batch"], case["height"], case["width"]
-    x = torch.randn(b, cfg["inChannels"], h, w)
+    x = torch.randn(b, cfg["inChannels"], h, w, device=device)
     target = torch.randn_like(x)
-    t = torch.rand(b)
-    text = torch.randn(b, cfg["textLength"], cfg["textDim"])
+    t = torch.rand(b, device=device)
+    text = torch.randn(b, cfg["textLength"], cfg["textDim"], device=device)
     pair_x, pair_t, pair_text = torch.cat([x, x]), torch.cat([t, t]), torch.cat([torch.zeros_like(text), text])
 
     def train_step():
@@ -113,15 +135,19 @@ def main():
             last = time.perf_counter()
             for i in range(steps):
                 t_now, t_next = i / steps, (i + 1) / steps
-                v_uncond, v_cond = model(torch.cat([state, state]), torch.full((2 * b,), t_now), stacked).chunk(2)
+                v_uncond, v_cond = model(torch.cat([state, state]), torch.full((2 * b,), t_now, device=device), stacked).chunk(2)
                 state = state + (t_next - t_now) * (v_uncond + guidance * (v_cond - v_uncond))
+                synchronize()
                 now = time.perf_counter()
                 step_ms.append((now - last) * 1000)
                 last = now
         return step_ms
 
     results = {}
+    peak_bytes = {}
     for measure in measures:
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
         reps = reps_override if reps_override is not None else case["reps"][measure]
         if measure == "train":
             results["train"] = timed(train_step, reps)
@@ -138,10 +164,15 @@ def main():
             results["sample"] = runs
         else:
             raise SystemExit(f"unknown measure '{measure}'")
-    print(json.dumps({
-        "engine": "torch", "case": case["id"], "threads": torch.get_num_threads(), "attention": attention,
+        if device.type == "cuda":
+            peak_bytes[measure] = torch.cuda.max_memory_allocated(device)
+    report = {
+        "engine": "torch", "case": case["id"], "threads": torch.get_num_threads(), "attention": attention, "device": device.type,
         "torch": torch.__version__, "blas": blas_info(), "results": results,
-    }))
+    }
+    if device.type == "cuda":
+        report.update({"gpu": torch.cuda.get_device_name(device), "cuda": torch.version.cuda, "tf32": False, "peakBytes": peak_bytes})
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

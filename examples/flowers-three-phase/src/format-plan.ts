@@ -49,6 +49,7 @@ export function formatPlan(plan: RunPlan): string[] {
   );
   lines.push(`memory (estimateMemory, float32, ${plan.memoryBudget} budget):`);
   lines.push(describeMemory(plan.memory.gpu, 'on a GPU with tfjs-node-gpu'));
+  lines.push(describeMemory(plan.memory.webgpu, 'on a GPU with WebGPU (tfjs-webgpu buffer pool included)'));
   if (plan.memory.here) lines.push(describeMemory(plan.memory.here, `on this backend (${plan.memory.here.backend})`));
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   return lines;

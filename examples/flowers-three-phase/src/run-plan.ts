@@ -67,8 +67,8 @@ export interface RunPlan {
   model: { config: DiTConfig; parameters: number };
   optimizer: string;
   memoryBudget: string;
-  /** The trainer's memory plan on a GPU (tfjs-node-gpu) within the budget, and on this backend. */
-  memory: { gpu: MemoryCheck; here: MemoryCheck | null };
+  /** The trainer's memory plan on a GPU within the budget, with tfjs-node-gpu and with WebGPU (its buffer pool counted), and on this backend. */
+  memory: { gpu: MemoryCheck; webgpu: MemoryCheck; here: MemoryCheck | null };
   time: TimeEstimate | null;
   warnings: string[];
 }
@@ -121,7 +121,7 @@ function memoryCheck(options: MakePlanOptions, backend: string, latentSizes: { h
       latentSizes,
       budget: options.memoryBudget,
       backend,
-      estimate: (config, shape) => estimateMemory(config, { ...shape, optimizerStates: stateCopies }).totalBytes,
+      estimate: (config, shape) => estimateMemory(config, { ...shape, optimizerStates: stateCopies }).deviceBytes,
     });
     return { backend, plan };
   } catch (error) {
@@ -158,8 +158,10 @@ export function makePlan(options: MakePlanOptions): RunPlan {
     .map(({ bucket }) => ({ height: bucket.height / options.downsample, width: bucket.width / options.downsample }));
   if (latentSizes.length === 0) latentSizes.push({ height: 64, width: 64 });
   const gpu = memoryCheck(options, 'node-gpu', latentSizes);
+  // WebGPU: the buffer pool counted; the binding limit too when WebGPU is the active backend.
+  const webgpu = memoryCheck(options, 'webgpu', latentSizes);
   const current = options.backend ?? backendInUse();
-  const here = current === 'node-gpu' ? null : memoryCheck(options, current, latentSizes);
+  const here = current === 'node-gpu' || current === 'webgpu' ? null : memoryCheck(options, current, latentSizes);
   const checkpointing = (here?.plan ?? gpu.plan)?.checkpointing ?? false;
 
   let time: TimeEstimate | null = null;
@@ -202,7 +204,7 @@ export function makePlan(options: MakePlanOptions): RunPlan {
     model: { config: model, parameters: countParameters(model) },
     optimizer: options.optimizer,
     memoryBudget: options.memoryBudget,
-    memory: { gpu, here },
+    memory: { gpu, webgpu, here },
     time,
     warnings,
   };

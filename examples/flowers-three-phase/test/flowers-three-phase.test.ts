@@ -68,6 +68,11 @@ describe('flowers-three-phase --dry-run', () => {
     expect(gpu).toMatchObject({ microBatch: 8, checkpointing: false, budgetBytes: 16e9, limit: 'budget', largest: { height: 64, width: 64 } });
     expect(gpu.peakBytes).toBeGreaterThan(8 * 2 ** 30);
     expect(gpu.peakBytes).toBeLessThan(16e9);
+    // On WebGPU tfjs-webgpu's buffer pool comes on top: still one micro-batch of 8 within 16 GB
+    // (without checkpointing with @dit's WebGPU kernels, the default; with it on tfjs' generic ones).
+    expect(plan.memory.webgpu.plan).toMatchObject({ microBatch: 8, limit: 'budget' });
+    expect(plan.memory.webgpu.plan!.peakBytes).toBeGreaterThan(gpu.peakBytes);
+    expect(plan.memory.webgpu.plan!.peakBytes).toBeLessThan(16e9);
     if (plan.memory.here?.backend === 'wasm') {
       expect(plan.memory.here.plan).toBeNull();
       expect(plan.memory.here.error).toMatch(/wasm backend's heap/);
@@ -80,6 +85,7 @@ describe('flowers-three-phase --dry-run', () => {
     const text = lines.join('\n');
     expect(text).toContain('schedule: 3 phases, 1201 epochs, 28,824 steps');
     expect(text).toMatch(/on a GPU with tfjs-node-gpu: fits\. memory: estimated peak 1\d\.\d\d GiB/);
+    expect(text).toMatch(/on a GPU with WebGPU \(tfjs-webgpu buffer pool included\): fits\. memory: estimated peak \d+\.\d\d GiB per training step on webgpu \(latents 64x64, batch 8 as 1 x micro-batch 8/);
     expect(text).toContain('~14 s an epoch on an RTX 5060 Ti 16 GB');
 
     // The schedule as the original's log recorded it: phase 1 in two runs, same step count.

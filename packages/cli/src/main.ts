@@ -168,7 +168,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .option('--latent-norm <mode>', "'schedule' (as written), 'cache' (phases 2/3 from this cache's statistics, the original's convention) or 'cache-centred' (phase 3 exactly zero-mean)", 'schedule')
     .option('--batch-size <n>', 'samples per optimiser step', integer('batch-size'), 8)
     .option('--micro-batch <n>', 'samples per forward/backward pass (gradients accumulate)', integer('micro-batch'))
-    .option('--memory-budget <size>', "e.g. '16GB': choose micro-batch and gradient checkpointing to fit")
+    .option('--memory-budget <size>', "e.g. '16GB': choose micro-batch and gradient checkpointing to fit (WebGPU reports no memory size: 8 GiB is assumed there without this)")
     .option('--checkpointing', 'gradient checkpointing (recompute block activations in the backward pass)')
     .option('--resume [checkpoint]', 'continue the run in --out from its latest checkpoint (or the one given: a path, or a name in --out/checkpoints); a damaged checkpoint stops it')
     .option('--resume-fallback', 'with --resume: go back past damaged checkpoints to the newest good one (they are moved to --out/checkpoints-damaged/)')

@@ -19,12 +19,13 @@ export { activeWebgpuAdapter, findWebgpuAdapter, webgpuErrors } from './webgpu/c
 export { webgpuDriverReport, explainNoAdapter, type WebgpuDriverReport, type VulkanIcd } from './webgpu/driver-report.js';
 export { checkBackendWorks } from './backend-check.js';
 export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/node-util-shim.js';
+export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
 export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
 export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
 export { findSharedLibrary } from './webgpu/driver-report.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
-export { tempPathFor, isTempFileName, removeTempFiles } from './temp-files.js';
+export { tempPathFor, isTempFileName, tempWriterPid, removeTempFiles, type RemoveTempFilesOptions } from './temp-files.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { Progress, ExponentialAverage, formatDuration, type ProgressOptions, type ProgressStream } from './progress.js';

@@ -58,12 +58,16 @@ async function encodeImages(items: readonly Prepared[], context: EncodeEntriesCo
   const { autoencoder, settings } = context;
   const { width, height } = items[0].entry.bucket;
   const expected = [items.length, settings.latentChannels, height / settings.downsample, width / settings.downsample];
-  // Seeded by the entries' names, so a re-run of the same chunk draws the same posterior sample.
+  // Each image's posterior noise comes from its entry's name alone, so an entry is the same
+  // whichever images it was batched with: a resumed run writes what an uninterrupted one would.
+  // (The seed, from the whole chunk, serves autoencoders that take no noise.)
   const seed = new Rng(`${settings.seed}/encode/${items.map((item) => item.entry.file).join('|')}`).nextUint32();
+  const noise = ([, channels, latentHeight, latentWidth]: [number, number, number, number]) =>
+    tf.tidy(() => tf.concat(items.map((item) => new Rng(`${settings.seed}/encode/${item.entry.file}`).normalTensor([1, channels, latentHeight, latentWidth])), 0) as tf.Tensor4D);
   const images = imagesToTensor(items.map((item) => item.image));
   let latents: tf.Tensor | undefined;
   try {
-    const encoded = await autoencoder.encode(images, { mode: settings.encodeMode, seed });
+    const encoded = await autoencoder.encode(images, { mode: settings.encodeMode, seed, ...(settings.encodeMode === 'sample' ? { noise } : {}) });
     latents = encoded;
     if (encoded.shape.join() !== expected.join()) {
       throw new Error(`autoencoder ${autoencoder.id} returned latents ${show(encoded.shape)} for images ${show(images.shape)}, expected ${show(expected)}`);

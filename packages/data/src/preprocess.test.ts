@@ -1,7 +1,8 @@
-import { PixelAutoencoder } from '@dit/encoders';
+import { AutoencoderKL, PixelAutoencoder } from '@dit/encoders';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCacheEntry } from './cache-entry.js';
@@ -245,6 +246,26 @@ describe('preprocess', () => {
     expect(again.warnings[0].message).toMatch(/1\.safetensors: unreadable cache entry: .*; encoded again$/);
     expect((await readCacheEntry(join(cacheDir, '5.safetensors'))).latents).toEqual(good.latents);
     expect(formatPreprocessSummary(again)).toContain(`  warning (damaged-entry): ${again.warnings[1].message}`);
+  });
+
+  it("draws each entry's posterior sample from its own seed: the same whatever it is batched with, as after a resume", async () => {
+    const datasetDir = await fixtureDataset('pp-posterior-data');
+    const vae = await AutoencoderKL.fromPretrained(fileURLToPath(new URL('../../encoders/fixtures/vae/tiny', import.meta.url)));
+    const buckets = [{ width: 32, height: 32 }, { width: 24, height: 40 }, { width: 40, height: 24 }];
+    const latentsOf = async (batchSize: number) => {
+      const cacheDir = await tempDir('pp-posterior-cache');
+      const result = await run(datasetDir, cacheDir, { autoencoder: vae, buckets, batchSize, encodeMode: 'sample' });
+      expect(result.written, JSON.stringify(result.failures[0])).toBe(8);
+      const files = (await readdir(cacheDir)).filter((f) => f.endsWith('.safetensors')).sort();
+      return Promise.all(files.map(async (file) => [file, Array.from((await readCacheEntry(join(cacheDir, file))).latents.data)] as const));
+    };
+    const together = await latentsOf(8);
+    const alone = await latentsOf(1);
+    expect(alone).toEqual(together);
+    // The mean takes no noise.
+    const mean = await run(datasetDir, await tempDir('pp-posterior-mean'), { autoencoder: vae, buckets, encodeMode: 'mean' });
+    expect(mean.written, JSON.stringify(mean.failures[0])).toBe(8);
+    vae.dispose();
   });
 
   it("mirrors about half the images, reproducibly, with flip: 'random' (the original's phase 1)", async () => {

@@ -18,6 +18,13 @@ export interface EncodeImageOptions {
   mode?: 'sample' | 'mean';
   /** Seed for the posterior sample. Default 0. */
   seed?: number;
+  /**
+   * The standard normal noise of the posterior sample, NCHW of the posterior's shape, or a
+   * function giving it for that shape (so a caller can draw each image's noise from its own seed,
+   * independent of how images are batched). Used by autoencoders with a posterior in mode
+   * 'sample'; others ignore it. Default: normals from `seed`.
+   */
+  noise?: tf.Tensor4D | ((shape: [number, number, number, number]) => tf.Tensor4D);
 }
 
 /** Images to scaled latents and back. */

@@ -22,10 +22,15 @@ export {
   MemoryLimitError,
   WASM_HEAP_BYTES,
   WASM_HEAP_USABLE_FRACTION,
+  WEBGPU_POOL_FACTOR,
+  WEBGPU_POOL_FACTOR_WITH_KERNELS,
+  WEBGPU_OPTIMIZER_TEMPORARIES,
   type MemoryEstimate,
   type MemoryEstimateOptions,
   type BackendFitOptions,
 } from './memory.js';
+export { largestTensor, largestBatchWithin, type LargestTensor, type LargestTensorOptions } from './largest-tensor.js';
+export { deviceBufferLimits, setDeviceBufferLimits, type DeviceBufferLimits } from './internals/device-limits.js';
 export { WeightsError, type LoadReport, type LoadWeightsOptions, type SaveWeightsOptions, type ShapeMismatch, type StateDictTensor } from './weights.js';
 export { originalIncompatibilities, originalIncompatibilityWarning } from './original-compat.js';
 export { CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';

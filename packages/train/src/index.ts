@@ -60,7 +60,7 @@ export { CsvLog, CSV_LOG_HEADER, type CsvLogRow, type OpenCsvLogOptions } from '
 export { JsonlLog, lossByTimestepBin, type StepRecord, type EventRecord, type JsonlRecord } from './logs/jsonl-log.js';
 export { TrainProgress, type TrainProgressOptions, type ProgressUpdate } from './logs/progress.js';
 export { formatPythonFloat } from './logs/python-float.js';
-export { planMemory, parseByteSize, describePlan, formatBytes, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
+export { planMemory, parseByteSize, describePlan, formatBytes, WEBGPU_ASSUMED_MEMORY_BYTES, type MemoryPlan, type PlanMemoryOptions, type EstimateMemory } from './memory-plan.js';
 export { stopOnSignals, StopRequest, STOP_ON_SIGNALS_DEFAULTS, type StopHandle, type StopOnSignalsOptions } from './signals.js';
 export { overfit, OVERFIT_DEFAULTS, type OverfitOptions, type OverfitResult } from './overfit.js';
 export { VALIDATION_DEFAULTS, sampleImage, validationNoise, type ValidationOptions, type ValidationPrompt, type SampleImageOptions } from './validation.js';

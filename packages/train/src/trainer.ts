@@ -23,6 +23,7 @@ import { recordedTrainingConfig, resolveTrainOptions, type TrainOptions } from '
 import { learningRateFor, planPhases } from './phase-plan.js';
 import { phaseIndexAt, phaseLength } from './phases.js';
 import { runTrainStep } from './train-step.js';
+import { BufferPoolGuard } from './internals/buffer-pool-guard.js';
 import { runValidation, VALIDATION_DEFAULTS } from './validation.js';
 
 export interface TrainResult {
@@ -66,6 +67,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       modelMemoryEstimate({ stateCopies: ((training.optimizer?.kind ?? 'adamw') === 'adamw' ? 2 : 0) + (schedule.some((phase) => phase.ema !== false) ? 1 : 0) }),
   });
   logger.info(describePlan(memoryPlan));
+  const bufferPool = new BufferPoolGuard(memoryPlan);
   const checkpointingBefore = model.gradientCheckpointing;
   model.gradientCheckpointing = memoryPlan.checkpointing;
 
@@ -217,6 +219,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         let lossCount = 0;
         while (position.batch < batches.length) {
           if (training.signal?.aborted) return await interrupted();
+          bufferPool.beforeStep(batches[position.batch].bucket);
           const record = await runTrainStep({
             model,
             dataset,

@@ -15,7 +15,7 @@ import { transpose2d } from './kernels/transpose.js';
  * transpose only adds a copy (13% of a `small` training step on tfjs-node) and per-head products
  * only add kernel calls (docs/performance.md).
  */
-const PLAIN_PRODUCT_BACKENDS = new Set(['wasm', 'cpu']);
+export const PLAIN_PRODUCT_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
 
 let plainOverride: boolean | undefined;
 

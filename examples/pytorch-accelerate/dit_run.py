@@ -4,8 +4,9 @@
                                                 optimizer.safetensors, state.json
     <run>/log.csv, <run>/log.jsonl, <run>/run.json (the cache folder `dit train` used)
 
-Checkpoints are written as @dit writes them: into a `.tmp-...` sibling, renamed into place when
-complete, so a crash never leaves half a checkpoint (and @dit removes stale `.tmp-` folders).
+Checkpoints are written as @dit writes them: into a hidden `.<name>.<pid>.<random>.tmp` sibling,
+renamed into place when complete, so a crash never leaves half a checkpoint (and @dit removes
+such temporaries of processes that no longer run).
 """
 import hashlib
 import json
@@ -146,8 +147,14 @@ def checkpoint_name(position, completed_epoch):
     return f"epoch-{epoch:04d}-step-{position['globalStep']:07d}"
 
 
+def temp_path_for(path):
+    """@dit's naming of temporaries (core's tempPathFor): `.<name>.<pid>.<random>.tmp` beside the target."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:10]}.tmp")
+
+
 def _write_json(path, value):
-    temp = Path(f"{path}.tmp-{uuid.uuid4().hex[:8]}")
+    temp = temp_path_for(path)
     temp.write_text(json.dumps(value, indent=2) + "\n")
     os.replace(temp, path)
 
@@ -156,7 +163,7 @@ def write_checkpoint(run, name, files, state, config):
     """files: {file name: (tensors, metadata)}. Returns the folder written."""
     folder = Path(run) / "checkpoints"
     final = folder / name
-    temp = folder / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    temp = temp_path_for(final)
     try:
         temp.mkdir(parents=True)
         _write_json(temp / "config.json", config)
@@ -168,7 +175,7 @@ def write_checkpoint(run, name, files, state, config):
             # Continuing from an older checkpoint past a damaged one of the same step: keep it aside.
             os.replace(final, folder / f".damaged-{name}-{os.getpid()}")
         if final.exists():
-            old = Path(f"{temp}-old")
+            old = temp_path_for(final)
             os.replace(final, old)
             os.replace(temp, final)
             shutil.rmtree(old, ignore_errors=True)
@@ -191,7 +198,7 @@ def _damaged(folder):
 def write_model_folder(folder, tensors, config):
     """A model folder (config.json + model.safetensors), as @dit's `final/`."""
     folder = Path(folder)
-    temp = folder.with_name(f".tmp-{folder.name}-{uuid.uuid4().hex[:6]}")
+    temp = temp_path_for(folder)
     temp.mkdir(parents=True)
     _write_json(temp / "config.json", config)
     save_file({k: v.detach().to("cpu", torch.float32).contiguous() for k, v in tensors.items()}, str(temp / "model.safetensors"), metadata=model_metadata(config))
@@ -245,7 +252,7 @@ class RunLogs:
         kept = [line for line in lines if keep(line)]
         if path.exists() and kept == lines:
             return
-        temp = Path(f"{path}.tmp-{uuid.uuid4().hex[:8]}")
+        temp = temp_path_for(path)
         temp.write_text("".join(line + "\n" for line in kept))
         os.replace(temp, path)
 

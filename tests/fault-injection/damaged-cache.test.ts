@@ -132,7 +132,7 @@ describe('fault injection: a damaged manifest', () => {
       for (const args of [['check-cache', cache], ['stats', cache], trainArgs(cache)]) {
         const result = await cli(args);
         expect(result.code, args[0]).not.toBe(EXIT.ok);
-        expect(result.err, args[0]).toMatch(new RegExp(`^error: (--cache )?${escape(cache)}/${message}`));
+        expect(result.err, args[0]).toMatch(new RegExp(`^error: (--cache )?${escape(cache)}/${message}`, 'm'));
       }
       const rebuilt = await cli(preprocessArgs(cache));
       expect(rebuilt.code, rebuilt.err).toBe(EXIT.ok);

@@ -78,7 +78,8 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
         throw new CliError((error as Error).message, EXIT.usage);
       }
       const choice = await selectBackend({ force });
-      if (['train', 'sample'].includes(action.name())) io.err(describeBackendChoice(choice));
+      // Said when asked for, and on WebGPU (which adapter, with what limits); quiet otherwise.
+      if (['train', 'sample'].includes(action.name()) && (force || choice.name === 'webgpu')) io.err(describeBackendChoice(choice));
     });
 
   /** `--backend`, for the commands that compute. */

@@ -26,33 +26,33 @@ export function latentSize(model: SingleStreamDiTV2, autoencoder: ImageAutoencod
  * naming the one at fault.
  */
 export function checkGenerateOptions(options: GenerateOptions, sampling: SamplingDefaults): ResolvedGenerateOptions {
-  const o = withDefaults(withDefaults(GENERATE_DEFAULTS, sampling), options) as ResolvedGenerateOptions;
-  const hasPrompt = o.prompt !== undefined;
-  if (hasPrompt === (o.promptEmbeds !== undefined)) throw new PipelineOptionError('prompt', 'give either prompt or promptEmbeds');
-  if (hasPrompt && (typeof o.prompt === 'string' ? false : !Array.isArray(o.prompt) || o.prompt.length === 0 || o.prompt.some((p) => typeof p !== 'string'))) {
-    throw new PipelineOptionError('prompt', `expected a string or a non-empty list of strings, got ${JSON.stringify(o.prompt)}`);
+  const generation = withDefaults(withDefaults(GENERATE_DEFAULTS, sampling), options) as ResolvedGenerateOptions;
+  const hasPrompt = generation.prompt !== undefined;
+  if (hasPrompt === (generation.promptEmbeds !== undefined)) throw new PipelineOptionError('prompt', 'give either prompt or promptEmbeds');
+  if (hasPrompt && (typeof generation.prompt === 'string' ? false : !Array.isArray(generation.prompt) || generation.prompt.length === 0 || generation.prompt.some((p) => typeof p !== 'string'))) {
+    throw new PipelineOptionError('prompt', `expected a string or a non-empty list of strings, got ${JSON.stringify(generation.prompt)}`);
   }
-  if (o.negativePrompt !== undefined && o.negativePromptEmbeds !== undefined) throw new PipelineOptionError('negativePrompt', 'give either negativePrompt or negativePromptEmbeds');
-  if (o.negativePrompt !== undefined && typeof o.negativePrompt !== 'string') throw new PipelineOptionError('negativePrompt', `expected a string, got ${JSON.stringify(o.negativePrompt)}`);
+  if (generation.negativePrompt !== undefined && generation.negativePromptEmbeds !== undefined) throw new PipelineOptionError('negativePrompt', 'give either negativePrompt or negativePromptEmbeds');
+  if (generation.negativePrompt !== undefined && typeof generation.negativePrompt !== 'string') throw new PipelineOptionError('negativePrompt', `expected a string, got ${JSON.stringify(generation.negativePrompt)}`);
   const positiveInteger = (name: 'steps' | 'numImagesPerPrompt') => {
-    if (!Number.isInteger(o[name]) || o[name] < 1) throw new PipelineOptionError(name, `must be a positive integer, got ${JSON.stringify(o[name])}`);
+    if (!Number.isInteger(generation[name]) || generation[name] < 1) throw new PipelineOptionError(name, `must be a positive integer, got ${JSON.stringify(generation[name])}`);
   };
   positiveInteger('steps');
   positiveInteger('numImagesPerPrompt');
-  if (!Number.isInteger(o.seed)) throw new PipelineOptionError('seed', `must be an integer, got ${JSON.stringify(o.seed)}`);
-  if (typeof o.shift !== 'number' || !(o.shift > 0) || !Number.isFinite(o.shift)) throw new PipelineOptionError('shift', `must be a finite number > 0, got ${JSON.stringify(o.shift)}`);
-  if (typeof o.guidanceScale !== 'number' || !Number.isFinite(o.guidanceScale)) throw new PipelineOptionError('guidanceScale', `must be a finite number, got ${JSON.stringify(o.guidanceScale)}`);
-  if (o.cfgMode !== 'batched' && o.cfgMode !== 'separate') throw new PipelineOptionError('cfgMode', `must be 'batched' or 'separate', got ${JSON.stringify(o.cfgMode)}`);
+  if (!Number.isInteger(generation.seed)) throw new PipelineOptionError('seed', `must be an integer, got ${JSON.stringify(generation.seed)}`);
+  if (typeof generation.shift !== 'number' || !(generation.shift > 0) || !Number.isFinite(generation.shift)) throw new PipelineOptionError('shift', `must be a finite number > 0, got ${JSON.stringify(generation.shift)}`);
+  if (typeof generation.guidanceScale !== 'number' || !Number.isFinite(generation.guidanceScale)) throw new PipelineOptionError('guidanceScale', `must be a finite number, got ${JSON.stringify(generation.guidanceScale)}`);
+  if (generation.cfgMode !== 'batched' && generation.cfgMode !== 'separate') throw new PipelineOptionError('cfgMode', `must be 'batched' or 'separate', got ${JSON.stringify(generation.cfgMode)}`);
   try {
-    resolveSampler(o.sampler);
+    resolveSampler(generation.sampler);
   } catch (error) {
     throw new PipelineOptionError('sampler', (error as Error).message);
   }
-  if (o.latents !== undefined) {
-    if (o.latents.rank !== 4) throw new PipelineOptionError('latents', `expected starting noise [B, C, h, w], got [${o.latents.shape.join(', ')}]`);
-    if (options?.numImagesPerPrompt !== undefined && options.numImagesPerPrompt !== o.latents.shape[0]) {
-      throw new PipelineOptionError('numImagesPerPrompt', `${options.numImagesPerPrompt} does not match latents' batch of ${o.latents.shape[0]}`);
+  if (generation.latents !== undefined) {
+    if (generation.latents.rank !== 4) throw new PipelineOptionError('latents', `expected starting noise [B, C, h, w], got [${generation.latents.shape.join(', ')}]`);
+    if (options?.numImagesPerPrompt !== undefined && options.numImagesPerPrompt !== generation.latents.shape[0]) {
+      throw new PipelineOptionError('numImagesPerPrompt', `${options.numImagesPerPrompt} does not match latents' batch of ${generation.latents.shape[0]}`);
     }
   }
-  return o;
+  return generation;
 }

@@ -195,47 +195,47 @@ export class DiTPipeline {
   async generate(options: GenerateOptions = {}): Promise<GenerateResult> {
     this.assertUsable();
     const autoencoder = this.requireAutoencoder();
-    const o = checkGenerateOptions(options, this.sampling);
-    const size = latentSize(this.model, autoencoder, o.latents ? this.latentsPixelSize(o.latents, autoencoder, options) : { width: o.width, height: o.height });
-    const conditioning = await this.conditioning(o);
-    const perPrompt = o.latents ? o.latents.shape[0] : o.numImagesPerPrompt;
+    const generation = checkGenerateOptions(options, this.sampling);
+    const size = latentSize(this.model, autoencoder, generation.latents ? this.latentsPixelSize(generation.latents, autoencoder, options) : { width: generation.width, height: generation.height });
+    const conditioning = await this.conditioning(generation);
+    const perPrompt = generation.latents ? generation.latents.shape[0] : generation.numImagesPerPrompt;
     const images: RgbImage[] = [];
     const kept: tf.Tensor4D[] = [];
     try {
       const prompts = conditioning.cond.shape[0];
       for (let p = 0; p < prompts; p++) {
         const cond = tf.slice(conditioning.cond, [p, 0, 0], [1, -1, -1]);
-        const noise = o.latents ?? this.prepareNoise({ batchSize: perPrompt, width: size.width * autoencoder.downsample, height: size.height * autoencoder.downsample, seed: o.seed });
+        const noise = generation.latents ?? this.prepareNoise({ batchSize: perPrompt, width: size.width * autoencoder.downsample, height: size.height * autoencoder.downsample, seed: generation.seed });
         let latents: tf.Tensor4D;
         try {
           latents = await this.denoise({
             noise,
             cond,
             uncond: conditioning.uncond,
-            steps: o.steps,
-            sampler: o.sampler,
-            guidanceScale: o.guidanceScale,
-            cfgMode: o.cfgMode,
-            shift: o.shift,
-            timesteps: o.timesteps,
-            signal: o.signal,
-            onStep: o.onStep ? (info) => o.onStep!({ ...info, promptIndex: p, prompts }) : undefined,
+            steps: generation.steps,
+            sampler: generation.sampler,
+            guidanceScale: generation.guidanceScale,
+            cfgMode: generation.cfgMode,
+            shift: generation.shift,
+            timesteps: generation.timesteps,
+            signal: generation.signal,
+            onStep: generation.onStep ? (info) => generation.onStep!({ ...info, promptIndex: p, prompts }) : undefined,
           });
         } finally {
           cond.dispose();
-          if (noise !== o.latents) noise.dispose();
+          if (noise !== generation.latents) noise.dispose();
         }
         try {
           await this.decode(latents, (image, k) => {
             images.push(image);
-            return o.onImage?.({ image, promptIndex: p, imageIndex: k, seed: o.latents ? null : o.seed + k });
+            return generation.onImage?.({ image, promptIndex: p, imageIndex: k, seed: generation.latents ? null : generation.seed + k });
           });
         } finally {
-          if (o.returnLatents) kept.push(latents);
+          if (generation.returnLatents) kept.push(latents);
           else latents.dispose();
         }
       }
-      if (!o.returnLatents) return { images };
+      if (!generation.returnLatents) return { images };
       const latents = kept.length === 1 ? kept[0] : (tf.concat(kept) as tf.Tensor4D);
       if (kept.length > 1) tf.dispose(kept);
       kept.length = 0;
@@ -262,23 +262,23 @@ export class DiTPipeline {
   }
 
   /** The conditioning of a generate call: prompts encoded, or embeddings given (copied, so that disposing is uniform). */
-  private async conditioning(o: ReturnType<typeof checkGenerateOptions>): Promise<EncodedPrompts> {
-    if (o.prompt !== undefined) {
-      const prompts = typeof o.prompt === 'string' ? [o.prompt] : [...o.prompt];
-      if (o.negativePromptEmbeds === undefined) return this.encodePrompts(prompts, { negativePrompt: o.negativePrompt });
-      const uncond = this.embeddings(o.negativePromptEmbeds, 'negativePromptEmbeds');
+  private async conditioning(generation: ReturnType<typeof checkGenerateOptions>): Promise<EncodedPrompts> {
+    if (generation.prompt !== undefined) {
+      const prompts = typeof generation.prompt === 'string' ? [generation.prompt] : [...generation.prompt];
+      if (generation.negativePromptEmbeds === undefined) return this.encodePrompts(prompts, { negativePrompt: generation.negativePrompt });
+      const uncond = this.embeddings(generation.negativePromptEmbeds, 'negativePromptEmbeds');
       const encoded = await this.encodePrompts(prompts).catch((error) => {
         uncond.dispose();
         throw error;
       });
       return { cond: encoded.cond, uncond, dispose: () => tf.dispose([encoded.cond, uncond]) };
     }
-    const cond = this.embeddings(o.promptEmbeds!, 'promptEmbeds');
+    const cond = this.embeddings(generation.promptEmbeds!, 'promptEmbeds');
     let uncond: tf.Tensor3D | null = null;
     try {
-      if (o.negativePromptEmbeds !== undefined) uncond = this.embeddings(o.negativePromptEmbeds, 'negativePromptEmbeds');
-      else if (o.negativePrompt !== undefined) {
-        const negative = await this.encodePrompts([o.negativePrompt]);
+      if (generation.negativePromptEmbeds !== undefined) uncond = this.embeddings(generation.negativePromptEmbeds, 'negativePromptEmbeds');
+      else if (generation.negativePrompt !== undefined) {
+        const negative = await this.encodePrompts([generation.negativePrompt]);
         uncond = negative.cond;
       }
     } catch (error) {

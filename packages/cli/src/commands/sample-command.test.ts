@@ -96,6 +96,19 @@ describe('dit sample', () => {
       expect(await runCli([...base, ...extra], io), extra.join(' ')).toBe(EXIT.usage);
       expect(err.join('\n')).toMatch(message);
     }
+    // A run whose newest checkpoint is damaged: refused by name, with the newest good one to use instead.
+    const run = join(dir, 'run');
+    const trained = capture();
+    const trainArgs = ['train', '--cache', join(dir, 'cache'), '--out', run, '--preset', 'tiny', '--epochs', '3', '--batch-size', '1', '--no-progress'];
+    expect(await runCli(trainArgs, trained.io), trained.err.join('\n')).toBe(EXIT.ok);
+    const good = readdirSync(join(run, 'checkpoints')).sort().at(-1)!;
+    await rm(join(run, 'final'), { recursive: true });
+    await mkdir(join(run, 'checkpoints', 'epoch-0009-step-0000099'));
+    await writeFile(join(run, 'checkpoints', 'epoch-0009-step-0000099', 'state.json'), '{"format": "dit-train-che');
+    const damaged = capture();
+    expect(await runCli(['sample', '--model', run, '--prompt', 'x', ...textArgs, '--out', join(dir, 'bad')], damaged.io)).toBe(EXIT.usage);
+    expect(damaged.err.join('\n')).toMatch(new RegExp(`newest checkpoint .*epoch-0009-step-0000099 is damaged .*pass --model .*${good}`));
+
     const missing = capture();
     expect(await runCli(['sample', '--model', join(dir, 'nowhere'), '--prompt', 'x'], missing.io)).toBe(EXIT.usage);
     expect(missing.err.join('\n')).toMatch(/--model .*nowhere: no such file or folder/);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, WEIGHTS_FILE } from '@dit/model';
 import { PIPELINE_FILE } from '@dit/pipeline';
-import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointState, trainedLatentNorm, type TrainedLatentNorm } from '@dit/train';
+import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { foreignFileNote } from '../foreign-files.js';
 
@@ -24,6 +24,22 @@ export interface SampleSource {
    * (`from` names it); null leaves it to the folder's pipeline.json (or none).
    */
   latentNorm: (TrainedLatentNorm & { from: string }) | null;
+}
+
+/**
+ * The newest checkpoint of a run's checkpoints/ folder. When the newest one is damaged, sampling
+ * an older one without a word would hide it: refuse, naming it and the newest good one.
+ */
+async function newestCheckpoint(dir: string): Promise<string | undefined> {
+  const found = await scanCheckpoints(dir);
+  const newest = found[found.length - 1];
+  if (!newest?.problem) return newest?.path;
+  const good = [...found].reverse().find((checkpoint) => !checkpoint.problem);
+  throw new CliError(
+    `--model: the newest checkpoint ${newest.path} is damaged (${newest.problem})` +
+      (good ? `; to sample the newest good one, pass --model ${good.path}` : '; no checkpoint in the run is intact'),
+    EXIT.usage,
+  );
 }
 
 async function normFromCheckpoint(dir: string): Promise<SampleSource['latentNorm']> {
@@ -54,8 +70,8 @@ export async function findSampleSource(path: string, weights?: CheckpointWeights
     return { dir: path, weightsFile: WEIGHTS_FILE, weightsPath: join(path, WEIGHTS_FILE), weights: 'pretrained', latentNorm: latest ? await normFromCheckpoint(latest.path) : null };
   }
   if (existsSync(join(path, 'final', WEIGHTS_FILE))) return findSampleSource(join(path, 'final'), weights);
-  const latest = await latestCheckpoint(join(path, 'checkpoints'));
-  if (latest) return findSampleSource(latest.path, weights);
+  const latest = await newestCheckpoint(join(path, 'checkpoints'));
+  if (latest) return findSampleSource(latest, weights);
   const foreign = foreignFileNote(path);
   throw new CliError(
     `--model ${path}: not a model folder (${CONFIG_FILE} + ${WEIGHTS_FILE}), a training checkpoint (${CHECKPOINT_FILES.state}) or a run folder (final/ or checkpoints/)${foreign ? `; ${foreign}` : ''}`,

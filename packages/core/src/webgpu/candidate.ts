@@ -64,7 +64,7 @@ async function requestWebgpuAdapter(env: Record<string, string | undefined> = pr
   if (!packages.available) throw new Error(packages.reason);
   const gpu = await loadDawn(env);
   const flags = (env.DIT_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), ADAPTER_TIMEOUT_MS, 'Dawn did not answer the adapter request within 30 s (a hung GPU driver?)');
   if (!adapter) throw new Error(`Dawn found no WebGPU adapter: ${explainNoAdapter(webgpuDriverReport(env))}`);
   return { adapter, report: describeAdapter(adapter, flags) };
 }
@@ -76,6 +76,18 @@ async function requestWebgpuAdapter(env: Record<string, string | undefined> = pr
 export async function findWebgpuAdapter(env: Record<string, string | undefined> = process.env): Promise<WebgpuAdapterReport> {
   if (active) return active.report;
   return (await requestWebgpuAdapter(env)).report;
+}
+
+/** A broken driver can hang Dawn's adapter request; selectBackend must still move on. */
+const ADAPTER_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Optional features tfjs or @dit kernels use when the adapter has them. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readAllTensors } from '@dit/core';
 import { presets, SingleStreamDiTV2 } from '@dit/model';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,10 +128,14 @@ describe('checkpoints', () => {
       'epoch-0007-step-0000070',
       'epoch-0003-step-0000075',
     ]);
-    const stale = join(dir, '.tmp-epoch-0009-step-0000090-999999999-abc');
-    writeFileSync(stale, '');
-    expect(await removeStaleTemporaries(dir)).toEqual(['.tmp-epoch-0009-step-0000090-999999999-abc']);
-    expect(existsSync(stale)).toBe(false);
+    // Temporaries of writers that no longer run go (also 0.1's `.tmp-` naming); a running writer's stay.
+    const stale = join(dir, '.epoch-0009-step-0000090.999999999.abc.tmp');
+    const legacy = join(dir, '.tmp-epoch-0008-step-0000080-999999999-abc');
+    const live = join(dir, `.epoch-0010-step-0000100.${process.ppid}.abc.tmp`);
+    for (const folder of [stale, legacy, live]) mkdirSync(folder);
+    expect((await removeStaleTemporaries(dir)).sort()).toEqual(['.epoch-0009-step-0000090.999999999.abc.tmp', '.tmp-epoch-0008-step-0000080-999999999-abc']);
+    expect([existsSync(stale), existsSync(legacy), existsSync(live)]).toEqual([false, false, true]);
+    rmSync(live, { recursive: true });
     await expect(applyRetention({ dir, keepLast: 0 })).rejects.toThrow(/keepLast/);
     model.dispose();
   });

@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTempFiles } from '@dit/core';
 import { listCheckpoints } from './list.js';
 
 export interface RetentionOptions {
@@ -34,18 +35,27 @@ export async function applyRetention(options: RetentionOptions): Promise<string[
   return removed;
 }
 
-/** Removes temporary folders left by checkpoint writes of processes that no longer run. */
+/** `.tmp-<name>-<pid>-<random>`: checkpoint temporaries of @dit 0.1, still cleared. */
+const LEGACY_TEMP = /^\.tmp-.+-(\d+)-[0-9a-z]+$/;
+
+/**
+ * Removes temporary folders left by checkpoint writes (core's `tempPathFor` naming) of processes
+ * that no longer run; a process still running may be writing its checkpoint now.
+ */
 export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
-  const stale = (await readdir(dir)).filter((name) => name.startsWith('.tmp-') && !writerIsAlive(name));
-  await Promise.all(stale.map((name) => rm(join(dir, name), { recursive: true, force: true })));
-  return stale;
+  const removed = await removeTempFiles(dir, { keepLiveWriters: true });
+  for (const name of await readdir(dir)) {
+    const legacy = LEGACY_TEMP.exec(name);
+    if (!legacy || isOtherLiveProcess(Number(legacy[1]))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
-/** Temporary folders are named `.tmp-<name>-<pid>-<random>`. */
-function writerIsAlive(name: string): boolean {
-  const pid = Number(name.split('-').at(-2));
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+function isOtherLiveProcess(pid: number): boolean {
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic, writeSafetensors } from '@dit/core';
+import { tempPathFor, writeJsonAtomic, writeSafetensors } from '@dit/core';
 import type { SingleStreamDiTV2 } from '@dit/model';
 import type { Ema } from '../ema.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -55,7 +55,7 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<{ 
   const { dir, model, optimizer, ema } = options;
   const name = checkpointName(options.state);
   const path = join(dir, name);
-  const temp = join(dir, `.tmp-${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const temp = tempPathFor(path);
   try {
     await mkdir(temp, { recursive: true });
     await model.savePretrained(temp, { onWarning: options.onWarning && ((message) => options.onWarning!(message.replace(temp, path))) });
@@ -84,7 +84,7 @@ export async function saveCheckpoint(options: SaveCheckpointOptions): Promise<{ 
     await writeJsonAtomic(join(temp, CHECKPOINT_FILES.state), state);
     if (existsSync(path)) {
       // Same step saved twice (e.g. a resumed run stopped again at once): swap the folders.
-      const old = `${temp}-old`;
+      const old = tempPathFor(path);
       await rename(path, old);
       await rename(temp, path);
       await rm(old, { recursive: true, force: true });

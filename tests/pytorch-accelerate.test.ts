@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAllTensors } from '@dit/core';
 import { EXIT, runCli } from '@dit/cli';
 
-const here = fileURLToPath(new URL('..', import.meta.url));
-const trainPy = join(here, 'train.py');
-const flowers = fileURLToPath(new URL('../../../packages/data/fixtures/flowers/', import.meta.url));
+// A root integration test (it drives the `dit` command line around the example's Python script).
+const trainPy = fileURLToPath(new URL('../examples/pytorch-accelerate/train.py', import.meta.url));
+const flowers = fileURLToPath(new URL('../packages/data/fixtures/flowers/', import.meta.url));
 const python = process.env.DIT_PYTHON ?? 'python3';
 const probe = spawnSync(python, ['-c', 'import torch, accelerate, safetensors'], { encoding: 'utf8' });
 const missing = probe.status === 0 ? null : `needs Python with torch, accelerate and safetensors (tried ${python}; set DIT_PYTHON)`;

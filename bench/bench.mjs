@@ -152,6 +152,12 @@ for (const benchCase of cases) {
       if (engine.onlyCpuCases && !benchCase.cpu) continue;
       if (benchCase.gpu && !engine.gpuEngine) continue;
       if (unavailable.has(engine.name)) continue;
+      // A software adapter (lavapipe) runs shaders on the CPU: only the CPU-sized cases there.
+      if (engine.backend === 'webgpu' && versions.webgpu?.software && !benchCase.cpu) {
+        const note = `${engine.name} on ${benchCase.id}: left out, the WebGPU adapter is software (${versions.webgpu.description}); only the tiny case runs there`;
+        if (!skipped.includes(note)) skipped.push(note);
+        continue;
+      }
       process.stderr.write(`[bench] ${benchCase.id} round ${round + 1}/${rounds}: ${engine.name} ... `);
       const output = runEngine(engine, benchCase);
       if (output.error) {

@@ -37,18 +37,25 @@ trap 'rm -rf "$WORK"' EXIT
 log() { echo "[gpu-bench] $*" | tee -a "$OUT_DIR/log.txt" >&2; }
 : > "$OUT_DIR/log.txt"
 
-# 1. Node and Dawn, unpacked into a temp folder (the carried folder stays as it came).
+# 1. Node and Dawn, unpacked into a temp folder (the carried folder stays as it came); with
+# xz-utils, or else Python's lzma module.
 started=$(date +%s)
-xz -dc "$HERE/node.xz" > "$WORK/node" && chmod +x "$WORK/node" || { log "cannot unpack node.xz (is xz installed?)"; exit 1; }
+unxz_to() {
+  if command -v xz >/dev/null 2>&1; then xz -dc "$1" > "$2"
+  else "$PYTHON" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"
+  fi
+}
+unxz_to "$HERE/node.xz" "$WORK/node" && chmod +x "$WORK/node" || { log "cannot unpack node.xz (neither xz nor $PYTHON with lzma)"; exit 1; }
 cp -r "$HERE/app" "$WORK/app"
-xz -dc "$HERE/dawn.node.xz" > "$WORK/app/node_modules/webgpu/dist/linux-x64/dawn.node" || { log "cannot unpack dawn.node.xz"; exit 1; }
+unxz_to "$HERE/dawn.node.xz" "$WORK/app/node_modules/webgpu/dist/linux-x64/dawn.node" || { log "cannot unpack dawn.node.xz"; exit 1; }
 log "unpacked Node $("$WORK/node" --version) and Dawn in $(( $(date +%s) - started )) s"
 
 # 2. The Vulkan loader: Dawn opens libvulkan.so.1. Where the system has none, the shipped
 # libvulkan1 and libglvnd0 (NVIDIA's Vulkan driver links libGLdispatch) go into the temp folder,
 # found through LD_LIBRARY_PATH: nothing is written outside it.
 LOADER=system
-if [ $SHIPPED_LOADER = 1 ] || ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+system_has() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$1"; }
+if [ $SHIPPED_LOADER = 1 ] || ! system_has 'libvulkan\.so\.1'; then
   LOADER="shipped"
   found=0
   for deb in "$HERE"/debs/*.deb; do

@@ -50,6 +50,7 @@ async function probe(): Promise<WebgpuForTests> {
     const reason = (error as Error).message.replace(/^backend 'webgpu' was requested \(force option\) but could not be used:\s*(webgpu: )?/, '').replace(/\s+/g, ' ');
     if (process.env.DIT_REQUIRE_WEBGPU === '1') throw new Error(`DIT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
     if (before && tf.getBackend() !== before) await tf.setBackend(before);
+    console.info(`webgpu tests skipped: ${reason}`);
     const skip = async () => {
       throw new Error(`webgpu is unavailable: ${reason}`);
     };

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AttentionGeometry } from './flash-attention-forward.js';
+import { headConstantsWgsl, keyTileSize, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
 import { deviceLimits, divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram } from './program.js';
-import { ROPE_WGSL } from './rope-wgsl.js';
 
 /**
  * Flash attention backward (FlashAttention-2, Dao 2023, section 3.1.2), in three programs
@@ -15,13 +15,6 @@ import { ROPE_WGSL } from './rope-wgsl.js';
  */
 
 const QUERY_TILE = 64;
-
-/** Key tile of the dQ program (k and v rows in shared memory), as the forward's. */
-export function queryKeyTile(headDim: number, workgroupStorageBytes: number): number {
-  let tile = 32;
-  while (tile > 4 && 2 * tile * headDim * 4 > workgroupStorageBytes) tile /= 2;
-  return 2 * tile * headDim * 4 <= workgroupStorageBytes ? tile : 0;
-}
 
 /** Tiles of the dK/dV program: keys per thread (x16 per workgroup) and queries per thread (x4 per step). */
 export interface KeyBlockTiles {
@@ -46,11 +39,6 @@ export function backwardTiles(headDim: number, workgroupStorageBytes: number): K
   return undefined;
 }
 
-const headConstants = (headDim: number) => `
-  const HEAD_VEC = ${headDim / 4};
-  const HALF_VEC = ${headDim / 8};
-`;
-
 /** rowDot [B * heads, N]: dO . O per query row. */
 class RowDotProgram implements WebgpuProgram {
   variableNames = ['attended', 'dOutput'];
@@ -71,7 +59,7 @@ class RowDotProgram implements WebgpuProgram {
 
   getUserCode(): string {
     return /* wgsl */ `
-      ${headConstants(this.geometry.headDim)}
+      ${headConstantsWgsl(this.geometry.headDim)}
       fn main(index : i32) {
         let tokens = uniforms.tokens;
         if (index >= uniforms.outShape[0] * tokens) { return; }
@@ -110,16 +98,13 @@ class QueryGradientProgram implements WebgpuProgram {
   }
 
   getUserCode(): string {
-    const headVec = this.geometry.headDim / 4;
     return /* wgsl */ `
-      ${headConstants(this.geometry.headDim)}
+      ${headConstantsWgsl(this.geometry.headDim)}
       const KEY_TILE = ${this.keyTile};
       const QUERY_TILE = ${QUERY_TILE};
 
-      var<workgroup> keyTile : array<vec4<f32>, ${this.keyTile * headVec}>;
-      var<workgroup> valueTile : array<vec4<f32>, ${this.keyTile * headVec}>;
-
       ${ROPE_WGSL}
+      ${keyValueTileWgsl(this.keyTile, this.geometry.headDim)}
 
       fn main() {
         let tokens = uniforms.tokens;
@@ -145,18 +130,7 @@ class QueryGradientProgram implements WebgpuProgram {
         let rowDot = rowDots[group * tokens + n];
 
         for (var start = 0; start < tokens; start += KEY_TILE) {
-          for (var i = local; i < KEY_TILE * HEAD_VEC; i += QUERY_TILE) {
-            let key = start + i / HEAD_VEC;
-            let c = i % HEAD_VEC;
-            if (key < tokens) {
-              let keyBase = (b * tokens + key) * 3 * width + width + h * HEAD_VEC;
-              keyTile[i] = ropeRead(keyBase, key, c);
-              valueTile[i] = qkv[keyBase + width + c];
-            } else {
-              keyTile[i] = vec4<f32>(0.0);
-              valueTile[i] = vec4<f32>(0.0);
-            }
-          }
+          loadKeyValueTile(b, h, start);
           workgroupBarrier();
           for (var j = 0; j < KEY_TILE; j++) {
             var scoreParts = vec4<f32>(0.0);
@@ -219,7 +193,7 @@ class KeyValueGradientProgram implements WebgpuProgram {
     const queries = 4 * queriesPerThread;
     const headVec = headDim / 4;
     return /* wgsl */ `
-      ${headConstants(headDim)}
+      ${headConstantsWgsl(headDim)}
       const KEYS = ${keys};
       const QUERIES = ${queries};
       const KEYS_PER_THREAD = ${keysPerThread};
@@ -372,7 +346,7 @@ export const flashAttentionBackwardKernel: WebgpuKernel<BackwardAttrs> = {
   run(backend: WebgpuBackendLike, [qkv, cos, sin, attended, logSumExp, dOutput], attrs) {
     const storage = deviceLimits(backend).workgroupStorageBytes;
     const tiles = backwardTiles(attrs.headDim, storage);
-    const keyTile = queryKeyTile(attrs.headDim, storage);
+    const keyTile = keyTileSize(attrs.headDim, storage);
     if (!tiles || keyTile === 0) throw new Error(`DitFlashAttentionBackward: head dim ${attrs.headDim} does not fit ${storage} bytes of workgroup storage`);
     const uniforms = [
       { type: 'int32' as const, data: [attrs.tokens] },

@@ -1,5 +1,5 @@
+import { headConstantsWgsl, keyTileSize, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
 import { deviceLimits, divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram } from './program.js';
-import { ROPE_WGSL } from './rope-wgsl.js';
 
 /** Attention geometry: tokens are rows b * tokens + n of the fused qkv [B * N, 3 * heads * headDim]. */
 export interface AttentionGeometry {
@@ -13,13 +13,6 @@ export interface AttentionGeometry {
 
 /** Query rows per workgroup: one thread per query row. */
 const QUERY_TILE = 64;
-
-/** Keys per shared-memory tile: as many as the workgroup storage holds (k and v rows), at most 32. */
-export function forwardKeyTile(headDim: number, workgroupStorageBytes: number): number {
-  let tile = 32;
-  while (tile > 4 && 2 * tile * headDim * 4 > workgroupStorageBytes) tile /= 2;
-  return 2 * tile * headDim * 4 <= workgroupStorageBytes ? tile : 0;
-}
 
 /**
  * Flash attention forward (Dao et al. 2022, FlashAttention-2's loop order): each workgroup owns
@@ -55,19 +48,15 @@ class FlashAttentionForwardProgram implements WebgpuProgram {
 
   getUserCode(): string {
     const { headDim } = this.geometry;
-    const headVec = headDim / 4;
     return /* wgsl */ `
-      const HEAD_VEC = ${headVec};
-      const HALF_VEC = ${headVec / 2};
+      ${headConstantsWgsl(headDim)}
       const KEY_TILE = ${this.keyTile};
       const QUERY_TILE = ${QUERY_TILE};
       // Finite, so that (max - max) never makes inf - inf.
       const LOWEST = -3.0e38;
 
-      var<workgroup> keyTile : array<vec4<f32>, ${this.keyTile * headVec}>;
-      var<workgroup> valueTile : array<vec4<f32>, ${this.keyTile * headVec}>;
-
       ${ROPE_WGSL}
+      ${keyValueTileWgsl(this.keyTile, headDim)}
 
       fn main() {
         let tokens = uniforms.tokens;
@@ -91,18 +80,7 @@ class FlashAttentionForwardProgram implements WebgpuProgram {
         var runningSum = 0.0;
 
         for (var start = 0; start < tokens; start += KEY_TILE) {
-          for (var i = local; i < KEY_TILE * HEAD_VEC; i += QUERY_TILE) {
-            let key = start + i / HEAD_VEC;
-            let c = i % HEAD_VEC;
-            if (key < tokens) {
-              let keyBase = (b * tokens + key) * 3 * width + width + h * HEAD_VEC;
-              keyTile[i] = ropeRead(keyBase, key, c);
-              valueTile[i] = qkv[keyBase + width + c];
-            } else {
-              keyTile[i] = vec4<f32>(0.0);
-              valueTile[i] = vec4<f32>(0.0);
-            }
-          }
+          loadKeyValueTile(b, h, start);
           workgroupBarrier();
 
           var scores : array<f32, KEY_TILE>;
@@ -158,7 +136,7 @@ export type FlashForwardAttrs = AttentionGeometry & { withStats: boolean };
 export const flashAttentionForwardKernel: WebgpuKernel<FlashForwardAttrs> = {
   name: 'DitFlashAttentionForward',
   run(backend: WebgpuBackendLike, [qkv, cos, sin], attrs) {
-    const keyTile = forwardKeyTile(attrs.headDim, deviceLimits(backend).workgroupStorageBytes);
+    const keyTile = keyTileSize(attrs.headDim, deviceLimits(backend).workgroupStorageBytes);
     const program = new FlashAttentionForwardProgram(attrs, keyTile, attrs.withStats);
     const statsOffset = attrs.batch * attrs.tokens * attrs.heads * attrs.headDim;
     return backend.runWebGPUProgram(program, [qkv, cos, sin], 'float32', [

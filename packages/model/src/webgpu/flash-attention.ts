@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RopeTables } from '../rope.js';
-import { backwardTiles, flashAttentionBackwardKernel, queryKeyTile } from './flash-attention-backward.js';
-import { flashAttentionForwardKernel, forwardKeyTile, type AttentionGeometry } from './flash-attention-forward.js';
+import { keyTileSize } from './attention-wgsl.js';
+import { backwardTiles, flashAttentionBackwardKernel } from './flash-attention-backward.js';
+import { flashAttentionForwardKernel, type AttentionGeometry } from './flash-attention-forward.js';
 import { currentWebgpuBackend, deviceLimits, runWebgpuKernel } from './program.js';
 import { webgpuKernelEnabled } from './switches.js';
 
@@ -29,9 +30,7 @@ export function flashAttentionSupportsHeadDim(headDim: number, options: FlashAtt
   const backend = currentWebgpuBackend();
   const { workgroupStorageBytes = backend ? deviceLimits(backend).workgroupStorageBytes : MIN_WORKGROUP_STORAGE_BYTES } = options;
   if (headDim % 16 !== 0 || headDim > MAX_HEAD_DIM) return false;
-  return forwardKeyTile(headDim, workgroupStorageBytes) > 0
-    && queryKeyTile(headDim, workgroupStorageBytes) > 0
-    && backwardTiles(headDim, workgroupStorageBytes) !== undefined;
+  return keyTileSize(headDim, workgroupStorageBytes) > 0 && backwardTiles(headDim, workgroupStorageBytes) !== undefined;
 }
 
 /**

@@ -43,17 +43,19 @@ async function run(block: DiTBlock, path: 'fast' | 'reference', checkpointing = 
   const weights = block.weights();
   const variables = [x, siluC, ...Object.values(weights)] as tf.Variable[];
   const before = tf.memory().numTensors;
-  let output: Float32Array = new Float32Array();
+  let out: tf.Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const out =
+    // Kept past variableGrads' scope and read afterwards: webgpu under Node has no synchronous read.
+    out = tf.keep(
       path === 'fast'
         ? block.apply(x as tf.Tensor2D, siluC as tf.Tensor2D, { batch, tokens, rope, checkpointing })
-        : tf.reshape(referenceBlock(tf.reshape(x, [batch, tokens, hiddenSize]) as tf.Tensor3D, siluC as tf.Tensor2D, weights, rope, numHeads), [batch * tokens, hiddenSize]);
-    output = out.dataSync() as Float32Array;
+        : tf.reshape(referenceBlock(tf.reshape(x, [batch, tokens, hiddenSize]) as tf.Tensor3D, siluC as tf.Tensor2D, weights, rope, numHeads), [batch * tokens, hiddenSize]),
+    );
     return tf.sum(tf.mul(out, dOut)) as tf.Scalar;
   }, variables);
-  const gradients = variables.map((variable) => grads[variable.name].dataSync() as Float32Array);
-  tf.dispose([value, ...Object.values(grads)]);
+  const output = (await out!.data()) as Float32Array;
+  const gradients = await Promise.all(variables.map(async (variable) => (await grads[variable.name].data()) as Float32Array));
+  tf.dispose([out!, value, ...Object.values(grads)]);
   const leaked = tf.memory().numTensors - before;
   tf.dispose([x, siluC, dOut, rope.cos, rope.sin]);
   return { output, gradients, leaked };

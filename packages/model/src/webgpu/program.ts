@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { orderedInputs, runCustomKernel, type KernelArgs } from '../internals/kernels/registry.js';
 import { webgpuKernelEnabled, type WebgpuKernelName } from './switches.js';
 
 /**
@@ -61,8 +62,6 @@ export function webgpuKernelActive(name: WebgpuKernelName): boolean {
   return tf.getBackend() === 'webgpu' && webgpuKernelEnabled(name);
 }
 
-type KernelArgs<Attrs> = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Attrs };
-
 /** A custom tfjs kernel for the webgpu backend: inputs in call order, attributes, one or more outputs. */
 export interface WebgpuKernel<Attrs extends object> {
   /** tfjs kernel name (global registry), e.g. `DitFlashAttention`. */
@@ -70,29 +69,15 @@ export interface WebgpuKernel<Attrs extends object> {
   run(backend: WebgpuBackendLike, inputs: tf.TensorInfo[], attrs: Attrs): tf.TensorInfo | tf.TensorInfo[];
 }
 
-function orderedInputs(inputs: Record<string, tf.TensorInfo>, kernelName: string): tf.TensorInfo[] {
-  const list: tf.TensorInfo[] = [];
-  for (const [key, value] of Object.entries(inputs)) list[Number(key.slice(2))] = value;
-  for (const info of list) {
-    if (info.dtype !== 'float32') throw new Error(`${kernelName}: float32 inputs only, found ${info.dtype}`);
-  }
-  return list;
-}
-
 /**
  * Runs `kernel` on the webgpu backend through tfjs' engine (so outputs are tracked tensors),
- * registering it on first use: the package has no import-time side effects, and tfjs'
- * kernel registry is global, so a registration serves every copy of tfjs-core in the process.
+ * registered on first use (internals/kernels/registry.ts, as the wasm/cpu kernels).
  */
 export function runWebgpuKernel<Attrs extends object>(kernel: WebgpuKernel<Attrs>, inputs: tf.Tensor[], attrs: Attrs): tf.Tensor[] {
-  if (!tf.getKernel(kernel.name, 'webgpu')) {
-    const kernelFunc = ({ inputs: named, backend, attrs: kernelAttrs }: KernelArgs<Attrs>) =>
-      kernel.run(backend as WebgpuBackendLike, orderedInputs(named, kernel.name), kernelAttrs);
-    tf.registerKernel({ kernelName: kernel.name, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-  }
-  const named = Object.fromEntries(inputs.map((tensor, i) => [`in${i}`, tensor]));
-  const out = tf.engine().runKernel(kernel.name, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
-  return Array.isArray(out) ? out : [out];
+  const makeKernelFunc = () =>
+    (({ inputs: named, backend, attrs: kernelAttrs }: KernelArgs<Attrs>) =>
+      kernel.run(backend as WebgpuBackendLike, orderedInputs(named, kernel.name), kernelAttrs)) as unknown as tf.KernelFunc;
+  return runCustomKernel(kernel.name, 'webgpu', makeKernelFunc, inputs, attrs);
 }
 
 /** ceil(a / b) for positive integers. */

@@ -18,7 +18,8 @@ export interface FusedKernel<Attrs> {
 }
 
 export type KernelAttrs = Record<string, number>;
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: KernelAttrs };
+/** What tfjs hands a kernel function. */
+export type KernelArgs<Attrs = KernelAttrs> = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Attrs };
 
 /** The wasm backend's surface these kernels use (tfjs-backend-wasm's BackendWasm). */
 interface WasmBackendLike {
@@ -33,19 +34,33 @@ interface CpuBackendLike {
 
 const elementCount = (shape: number[]) => shape.reduce((product, extent) => product * extent, 1);
 
-function orderedInputs(inputs: Record<string, tf.TensorInfo>): tf.TensorInfo[] {
+/** A custom kernel's inputs in call order ({@link runCustomKernel} names them in0, in1, ...); float32 only. */
+export function orderedInputs(inputs: Record<string, tf.TensorInfo>, kernelName: string): tf.TensorInfo[] {
   const list: tf.TensorInfo[] = [];
   for (const [key, value] of Object.entries(inputs)) list[Number(key.slice(2))] = value;
   for (const info of list) {
-    if (info.dtype !== 'float32') throw new Error(`fused kernel: float32 inputs only, found ${info.dtype}`);
+    if (info.dtype !== 'float32') throw new Error(`${kernelName}: float32 inputs only, found ${info.dtype}`);
   }
   return list;
+}
+
+/**
+ * Runs the custom kernel `kernelName` on `backendName` (the current backend) through tfjs'
+ * engine, so its outputs are tracked tensors, registering `makeKernelFunc()` on first use: the
+ * package has no import-time side effects, and tfjs' kernel registry is global. Used by the
+ * wasm/cpu kernels here and by src/webgpu/program.ts.
+ */
+export function runCustomKernel(kernelName: string, backendName: string, makeKernelFunc: () => tf.KernelFunc, inputs: tf.Tensor[], attrs: object): tf.Tensor[] {
+  if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: makeKernelFunc() });
+  const named = Object.fromEntries(inputs.map((tensor, i) => [`in${i}`, tensor]));
+  const out = tf.engine().runKernel(kernelName, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+  return Array.isArray(out) ? out : [out];
 }
 
 function wasmKernelFunc(kernel: FusedKernel<KernelAttrs>) {
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const wasm = backend as WasmBackendLike;
-    const list = orderedInputs(inputs);
+    const list = orderedInputs(inputs, kernel.name);
     const shapes = list.map((info) => info.shape);
     // Allocate every output before taking views: an allocation may grow (and move) the heap.
     const outputs = kernel.outputShapes(shapes, attrs).map((shape) => wasm.makeOutput(shape, 'float32'));
@@ -57,7 +72,7 @@ function wasmKernelFunc(kernel: FusedKernel<KernelAttrs>) {
 function cpuKernelFunc(kernel: FusedKernel<KernelAttrs>) {
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const cpu = backend as CpuBackendLike;
-    const list = orderedInputs(inputs);
+    const list = orderedInputs(inputs, kernel.name);
     const shapes = list.map((info) => info.shape);
     const outShapes = kernel.outputShapes(shapes, attrs);
     const outValues = outShapes.map((shape) => new Float32Array(elementCount(shape)));
@@ -79,11 +94,6 @@ export function runFused<Attrs extends KernelAttrs>(kernel: FusedKernel<Attrs>, 
   if (!fusedEnabled) return undefined;
   const backendName = tf.getBackend() as keyof typeof BACKENDS;
   if (!(backendName in BACKENDS)) return undefined;
-  // Registered on first use (the package has no import-time side effects).
-  if (!tf.getKernel(kernel.name, backendName)) {
-    tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc: BACKENDS[backendName](kernel as unknown as FusedKernel<KernelAttrs>) as unknown as tf.KernelFunc });
-  }
-  const named = Object.fromEntries(inputs.map((tensor, i) => [`in${i}`, tensor]));
-  const out = tf.engine().runKernel(kernel.name, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
-  return Array.isArray(out) ? out : [out];
+  const makeKernelFunc = () => BACKENDS[backendName](kernel as unknown as FusedKernel<KernelAttrs>) as unknown as tf.KernelFunc;
+  return runCustomKernel(kernel.name, backendName, makeKernelFunc, inputs, attrs);
 }

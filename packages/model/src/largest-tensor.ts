@@ -1,5 +1,5 @@
 import { resolveConfig, tokenLayout, type DiTConfig } from './config.js';
-import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention/scaled-dot-product.js';
+import { scoreChunking, scoreFloatsWithin } from './internals/attention/scaled-dot-product.js';
 import { largestBufferBytes, type DeviceBufferLimits } from './internals/device-limits.js';
 import { PLAIN_PRODUCT_BACKENDS } from './internals/products.js';
 
@@ -26,6 +26,19 @@ export interface LargestTensorOptions {
   flashAttention?: boolean;
 }
 
+const tensor = (name: string, shape: number[]): LargestTensor => ({ name, shape, bytes: FLOAT_BYTES * shape.reduce((a, b) => a * b, 1) });
+
+/**
+ * The score maps one attention step of `groups` = B * heads heads holds at once, as
+ * internals/attention/scaled-dot-product.ts cuts them: one head's [N, N] on wasm and cpu, a chunk
+ * of heads [heads, rows, N] elsewhere (under 16 MB or the device's binding limit).
+ */
+export function scoreMaps(tokens: number, groups: number, backend: string, limits: DeviceBufferLimits | null): LargestTensor {
+  if (PLAIN_PRODUCT_BACKENDS.has(backend)) return tensor('attention scores of one head [N, N]', [tokens, tokens]);
+  const { heads, rows } = scoreChunking(tokens, scoreFloatsWithin(limits));
+  return tensor('attention scores of a chunk of heads [heads, rows, N]', [Math.min(heads, groups), rows, tokens]);
+}
+
 /**
  * The largest single tensor this implementation creates in a forward pass or training step
  * (the backward pass creates gradients of the same shapes). On WebGPU every tensor is one
@@ -39,21 +52,10 @@ export function largestTensor(config: Partial<DiTConfig>, options: LargestTensor
   const { batch = 1, height = 64, width = 64, backend = 'wasm', limits = null, flashAttention = false } = options;
   const { sequenceLength: tokens } = tokenLayout(full, height, width);
   const { hiddenSize: d, numHeads, textLength, textDim } = full;
-  const tensor = (name: string, shape: number[]): LargestTensor => ({ name, shape, bytes: FLOAT_BYTES * shape.reduce((a, b) => a * b, 1) });
-  let scores: LargestTensor;
-  if (flashAttention) {
-    // Flash attention keeps one log-sum-exp per query row and head instead of any map.
-    scores = tensor('attention log-sum-exp [B*heads, N]', [batch * numHeads, tokens]);
-  } else if (PLAIN_PRODUCT_BACKENDS.has(backend)) {
-    scores = tensor('attention scores of one head [N, N]', [tokens, tokens]);
-  } else {
-    const scoreFloats = limits ? Math.min(BATCHED_SCORE_FLOATS, Math.floor(largestBufferBytes(limits) / FLOAT_BYTES)) : BATCHED_SCORE_FLOATS;
-    const { heads, rows } = scoreChunking(tokens, scoreFloats);
-    scores = tensor('attention scores of a chunk of heads [heads, rows, N]', [Math.min(heads, batch * numHeads), rows, tokens]);
-  }
   const candidates = [
     tensor('MLP hidden activations [B*N, 4D]', [batch * tokens, 4 * d]),
-    scores,
+    // Flash attention keeps one log-sum-exp per query row and head instead of any map.
+    flashAttention ? tensor('attention log-sum-exp [B*heads, N]', [batch * numHeads, tokens]) : scoreMaps(tokens, batch * numHeads, backend, limits),
     tensor('text embeddings [B, L, textDim]', [batch, textLength, textDim]),
     tensor('adaLN weight [D, 6D]', [d, 6 * d]),
   ];

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig, tokenLayout, type DiTConfig } from './config.js';
-import { BATCHED_SCORE_FLOATS, scoreChunking } from './internals/attention/scaled-dot-product.js';
 import { deviceBufferLimits, largestBufferBytes, type DeviceBufferLimits } from './internals/device-limits.js';
-import { PLAIN_PRODUCT_BACKENDS } from './internals/products.js';
-import { largestBatchWithin, largestTensor, type LargestTensor } from './largest-tensor.js';
+import { largestBatchWithin, largestTensor, scoreMaps, type LargestTensor } from './largest-tensor.js';
 import { flashAttentionApplies } from './webgpu/flash-attention.js';
 import { webgpuKernelEnabled } from './webgpu/switches.js';
 import { countParameters, stateDictShapes } from './state-dict.js';
@@ -129,13 +127,12 @@ export function estimateMemory(config: Partial<DiTConfig>, options: MemoryEstima
   const full = resolveConfig(config);
   const { batch = 1, height = 64, width = 64, training = false, checkpointing = false, optimizerStates = 0, backend = 'wasm' } = options;
   if (!Number.isInteger(batch) || batch <= 0) throw new Error(`estimateMemory: batch must be a positive integer, found ${batch}`);
-  const limits = options.limits !== undefined ? options.limits : backend === 'webgpu' ? deviceBufferLimits() : null;
+  const { limits, flashAttention } = webgpuOptions(full, backend, options);
   const { sequenceLength: tokens } = tokenLayout(full, height, width);
   const { hiddenSize: d, depth, textDim, textLength, inChannels, numHeads } = full;
-  const flashAttention = options.flashAttention ?? (backend === 'webgpu' && flashAttentionApplies(d / numHeads, { backend }));
   const webgpuKernels = options.webgpuKernels ?? (flashAttention && POOL_MEASURED_KERNELS.every((name) => webgpuKernelEnabled(name)));
   const rows = FLOAT_BYTES * batch * tokens * d; // S
-  const maps = flashAttention ? 0 : FLOAT_BYTES * scoreMapFloats(tokens, batch * numHeads, backend, limits); // A
+  const maps = flashAttention ? 0 : scoreMaps(tokens, batch * numHeads, backend, limits).bytes; // A
   const parameterBytes = FLOAT_BYTES * countParameters(full);
   const blockBytes = FLOAT_BYTES * (18 * d * d + 15 * d);
   const textRows = FLOAT_BYTES * batch * textLength * textDim;
@@ -194,12 +191,11 @@ function webgpuDeviceBytes(config: DiTConfig, step: { totalBytes: number; persis
   return pooled + WEBGPU_OPTIMIZER_TEMPORARIES * [...distinctSizes].reduce((a, b) => a + b, 0);
 }
 
-/** Floats of the score maps one attention step holds: one head's [N, N] on wasm and cpu, a chunk of heads elsewhere (internals/attention/scaled-dot-product.ts). */
-function scoreMapFloats(tokens: number, groups: number, backend: string, limits: DeviceBufferLimits | null): number {
-  if (PLAIN_PRODUCT_BACKENDS.has(backend)) return tokens * tokens;
-  const scoreFloats = limits ? Math.min(BATCHED_SCORE_FLOATS, Math.floor(largestBufferBytes(limits) / FLOAT_BYTES)) : BATCHED_SCORE_FLOATS;
-  const { heads, rows } = scoreChunking(tokens, scoreFloats);
-  return Math.min(heads, groups) * rows * tokens;
+/** `limits` and `flashAttention` of the options, defaulted as {@link MemoryEstimateOptions} says. */
+function webgpuOptions(config: DiTConfig, backend: string, options: Pick<MemoryEstimateOptions, 'limits' | 'flashAttention'>) {
+  const limits = options.limits !== undefined ? options.limits : backend === 'webgpu' ? deviceBufferLimits() : null;
+  const flashAttention = options.flashAttention ?? (backend === 'webgpu' && flashAttentionApplies(config.hiddenSize / config.numHeads, { backend }));
+  return { limits, flashAttention };
 }
 
 /** The wasm backend's heap cannot grow past 4 GiB (32-bit WebAssembly memory). */
@@ -250,10 +246,9 @@ export function assertFitsBackend(config: Partial<DiTConfig>, options: BackendFi
   const full = resolveConfig(config);
   const what = training ? `a training step${checkpointing ? ' with gradient checkpointing' : ''}` : 'a forward pass';
   const at = `at batch ${batch}, ${height}x${width} latents (${estimate.sequenceLength} tokens, hidden ${full.hiddenSize}, depth ${full.depth})`;
-  const limits = shape.limits !== undefined ? shape.limits : backend === 'webgpu' ? deviceBufferLimits() : null;
+  const { limits, flashAttention } = webgpuOptions(full, backend, shape);
   if (limits && estimate.largestTensor.bytes > largestBufferBytes(limits)) {
     const { name, shape: dims, bytes } = estimate.largestTensor;
-    const flashAttention = shape.flashAttention ?? (backend === 'webgpu' && flashAttentionApplies(full.hiddenSize / full.numHeads, { backend }));
     const fitting = largestBatchWithin(full, { batch, height, width, backend, limits, flashAttention });
     const fix =
       fitting > 0

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { deviceBufferLimits, largestBufferBytes } from '../device-limits.js';
+import { deviceBufferLimits, largestBufferBytes, type DeviceBufferLimits } from '../device-limits.js';
 import { transposeEach } from '../kernels/transpose.js';
 import { plainProductsOnly } from '../products.js';
 import type { AttentionHeads } from './head-layouts.js';
@@ -11,12 +11,16 @@ export const BATCHED_SCORE_FLOATS = 2 ** 22;
 const FLOAT_BYTES = 4;
 
 /**
- * Floats one batched score map may hold on the active backend: {@link BATCHED_SCORE_FLOATS}, or
- * less where a WebGPU device cannot bind that many bytes in one buffer (device-limits.ts).
+ * Floats one batched score map may hold under a device's buffer limits: {@link BATCHED_SCORE_FLOATS},
+ * or less where a WebGPU device cannot bind that many bytes in one buffer (device-limits.ts).
  */
-export function scoreChunkFloats(): number {
-  const limits = deviceBufferLimits();
+export function scoreFloatsWithin(limits: DeviceBufferLimits | null): number {
   return limits ? Math.min(BATCHED_SCORE_FLOATS, Math.floor(largestBufferBytes(limits) / FLOAT_BYTES)) : BATCHED_SCORE_FLOATS;
+}
+
+/** {@link scoreFloatsWithin} the active backend's limits. */
+export function scoreChunkFloats(): number {
+  return scoreFloatsWithin(deviceBufferLimits());
 }
 
 /**

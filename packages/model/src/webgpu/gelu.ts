@@ -1,23 +1,22 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { Z_CUBIC, Z_LINEAR } from '../internals/block/gelu.js';
 import { runWebgpuKernel, type WebgpuKernel } from './program.js';
 import { elementwiseProgram, vectorCount } from './row-programs.js';
 
 /**
  * GELU with the tanh approximation (PyTorch `GELU(approximate="tanh")`, SPEC section 2) on the
  * MLP's widest activation [T, 4D], one pass each way. tfjs has no GELU kernel: the generic path
- * (internals/gelu.ts) chains 6 element-wise kernels forward and 12 backward, each reading and
- * writing all of [T, 4D]. Same formula as there: gelu(x) = x sigmoid(z), z = x (A + B x^2),
- * A = 2 sqrt(2 / pi), B = A * 0.044715 (0.5 (1 + tanh u) = sigmoid(2u)), and
- * gelu'(x) = s (1 + x (A + 3 B x^2) (1 - s)), s = sigmoid(z).
+ * (internals/block/gelu.ts) chains 6 element-wise kernels forward and 12 backward, each reading
+ * and writing all of [T, 4D]. Same formula and constants as there: gelu(x) = x sigmoid(z),
+ * z = x (Z_LINEAR + Z_CUBIC x^2), Z_LINEAR = 2 sqrt(2 / pi), Z_CUBIC = Z_LINEAR * 0.044715
+ * (0.5 (1 + tanh u) = sigmoid(2u)), and gelu'(x) = s (1 + x (Z_LINEAR + 3 Z_CUBIC x^2) (1 - s)),
+ * s = sigmoid(z).
  */
-const A = 2 * Math.sqrt(2 / Math.PI);
-const B = A * 0.044715;
-
 const GELU_CONSTANTS = /* wgsl */ `
-  const GELU_A = ${A.toPrecision(9)};
-  const GELU_B = ${B.toPrecision(9)};
+  const Z_LINEAR = ${Z_LINEAR.toPrecision(9)};
+  const Z_CUBIC = ${Z_CUBIC.toPrecision(9)};
   fn geluGate(x : vec4<f32>) -> vec4<f32> {
-    return vec4<f32>(1.0) / (vec4<f32>(1.0) + exp(-(x * (GELU_A + GELU_B * x * x))));
+    return vec4<f32>(1.0) / (vec4<f32>(1.0) + exp(-(x * (Z_LINEAR + Z_CUBIC * x * x))));
   }
 `;
 
@@ -37,7 +36,7 @@ const geluKernel: WebgpuKernel<Record<string, never>> = {
         ? /* wgsl */ `
           let v = x[index];
           let s = geluGate(v);
-          let value = dy[index] * s * (vec4<f32>(1.0) + v * (GELU_A + 3.0 * GELU_B * v * v) * (vec4<f32>(1.0) - s));`
+          let value = dy[index] * s * (vec4<f32>(1.0) + v * (Z_LINEAR + 3.0 * Z_CUBIC * v * v) * (vec4<f32>(1.0) - s));`
         : /* wgsl */ `
           let v = x[index];
           let value = v * geluGate(v);`,

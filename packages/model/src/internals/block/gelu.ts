@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const CUBIC = 0.044715;
-/** z = 2u = x (Z_LINEAR + Z_CUBIC x^2), with u = sqrt(2/pi) (x + 0.044715 x^3) the tanh argument. */
-const Z_LINEAR = 2 * SQRT_2_OVER_PI;
-const Z_CUBIC = 2 * SQRT_2_OVER_PI * CUBIC;
+/** z = 2u = x (Z_LINEAR + Z_CUBIC x^2), with u = sqrt(2/pi) (x + 0.044715 x^3) the tanh argument (also src/webgpu/gelu.ts'). */
+export const Z_LINEAR = 2 * SQRT_2_OVER_PI;
+export const Z_CUBIC = 2 * SQRT_2_OVER_PI * CUBIC;
 
 /**
  * Applies unary steps one after another, freeing each intermediate as soon as the next exists.

@@ -3,23 +3,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DiTConfig } from './config.js';
 import { setDeviceBufferLimits, type DeviceBufferLimits } from './internals/device-limits.js';
 import { setPlainProductsOnly } from './internals/products.js';
-import { randomInputs, randomizeWeights } from './internals/test-helpers.js';
+import { profileStep } from './internals/test-helpers.js';
 import { largestBatchWithin, largestTensor } from './largest-tensor.js';
 import { assertFitsBackend, MemoryLimitError } from './memory.js';
-import { SingleStreamDiTV2 } from './model.js';
 import { presets } from './presets.js';
 
 /** Bytes of the largest tensor any kernel outputs during one training step (tf.profile). */
 async function largestKernelOutput(config: DiTConfig, batch: number, height: number, width: number): Promise<number> {
-  const model = new SingleStreamDiTV2({ ...config, checkMemory: false });
-  randomizeWeights(model);
-  const { x, t, text } = randomInputs(config, batch, height, width);
-  const profile = await tf.profile(() => {
-    const { value, gradients } = model.valueAndGradients(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar);
-    tf.dispose([value, ...gradients]);
-  });
-  tf.dispose([x, t, text]);
-  model.dispose();
+  const profile = await profileStep(config, { batch, height, width, training: true, randomWeights: true });
   return Math.max(...profile.kernels.flatMap((kernel) => kernel.outputShapes.map((shape) => 4 * shape.reduce((a, b) => a * b, 1))));
 }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFitsBackend, estimateMemory, MemoryLimitError, type MemoryEstimateOptions } from './memory.js';
 import { SingleStreamDiTV2 } from './model.js';
 import { presets } from './presets.js';
-import { randomInputs } from './internals/test-helpers.js';
+import { profileStep, randomInputs } from './internals/test-helpers.js';
 import type { DiTConfig } from './config.js';
 
 /** Backends the fused layout kernels run on (internals/kernels/). */
@@ -11,19 +11,7 @@ const FUSED_BACKENDS = ['wasm', 'cpu'];
 
 /** Peak bytes tfjs counts during one forward pass or training step. */
 async function measurePeak(config: DiTConfig, options: Required<Pick<MemoryEstimateOptions, 'batch' | 'height' | 'width' | 'training' | 'checkpointing'>>) {
-  const model = new SingleStreamDiTV2({ ...config, gradientCheckpointing: options.checkpointing, checkMemory: false });
-  const { x, t, text } = randomInputs(config, options.batch, options.height, options.width);
-  const checks = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
-  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false); // the profiler would read every kernel's output
-  const profile = await tf.profile(() => {
-    if (!options.training) return void model.forward(x, t, text).dispose();
-    const { value, gradients } = model.valueAndGradients(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar);
-    tf.dispose([value, ...gradients]);
-  });
-  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checks);
-  tf.dispose([x, t, text]);
-  model.dispose();
-  return profile.peakBytes;
+  return (await profileStep(config, options)).peakBytes;
 }
 
 describe('estimateMemory against tf.profile on the cpu backend', () => {

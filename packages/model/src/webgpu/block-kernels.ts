@@ -14,7 +14,7 @@ import { webgpuKernelEnabled } from './switches.js';
 /**
  * The block's steps on the webgpu backend (internals/block/kernels.ts looks them up by backend
  * name): @dit's WGSL kernels where they apply, each checked at call time against its switch
- * (switches.ts) and its operands, else the generic tfjs-op step. reference-block.test.ts holds
+ * (switches.ts) and its operands, else the generic tfjs-op step. block-kernels.test.ts holds
  * the block built from them to the reference block on webgpu, forward and backward.
  */
 

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AttentionGeometry } from './flash-attention-forward.js';
 import { headConstantsWgsl, keyTileSize, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
-import { deviceLimits, divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram } from './program.js';
+import { divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram, workgroupStorageBytes } from './program.js';
 
 /**
  * Flash attention backward (FlashAttention-2, Dao 2023, section 3.1.2), in three programs
@@ -344,7 +344,7 @@ type BackwardAttrs = AttentionGeometry;
 export const flashAttentionBackwardKernel: WebgpuKernel<BackwardAttrs> = {
   name: 'DitFlashAttentionBackward',
   run(backend: WebgpuBackendLike, [qkv, cos, sin, attended, logSumExp, dOutput], attrs) {
-    const storage = deviceLimits(backend).workgroupStorageBytes;
+    const storage = workgroupStorageBytes(backend);
     const tiles = backwardTiles(attrs.headDim, storage);
     const keyTile = keyTileSize(attrs.headDim, storage);
     if (!tiles || keyTile === 0) throw new Error(`DitFlashAttentionBackward: head dim ${attrs.headDim} does not fit ${storage} bytes of workgroup storage`);

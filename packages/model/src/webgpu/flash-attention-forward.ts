@@ -1,5 +1,5 @@
 import { headConstantsWgsl, keyTileSize, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
-import { deviceLimits, divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram } from './program.js';
+import { divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram, workgroupStorageBytes } from './program.js';
 
 /** Attention geometry: tokens are rows b * tokens + n of the fused qkv [B * N, 3 * heads * headDim]. */
 export interface AttentionGeometry {
@@ -136,7 +136,7 @@ export type FlashForwardAttrs = AttentionGeometry & { withStats: boolean };
 export const flashAttentionForwardKernel: WebgpuKernel<FlashForwardAttrs> = {
   name: 'DitFlashAttentionForward',
   run(backend: WebgpuBackendLike, [qkv, cos, sin], attrs) {
-    const keyTile = keyTileSize(attrs.headDim, deviceLimits(backend).workgroupStorageBytes);
+    const keyTile = keyTileSize(attrs.headDim, workgroupStorageBytes(backend));
     const program = new FlashAttentionForwardProgram(attrs, keyTile, attrs.withStats);
     const statsOffset = attrs.batch * attrs.tokens * attrs.heads * attrs.headDim;
     return backend.runWebGPUProgram(program, [qkv, cos, sin], 'float32', [

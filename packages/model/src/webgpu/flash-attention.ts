@@ -3,13 +3,10 @@ import type { RopeTables } from '../rope.js';
 import { keyTileSize } from './attention-wgsl.js';
 import { backwardTiles, flashAttentionBackwardKernel } from './flash-attention-backward.js';
 import { flashAttentionForwardKernel, type AttentionGeometry } from './flash-attention-forward.js';
-import { currentWebgpuBackend, deviceLimits, runWebgpuKernel } from './program.js';
+import { currentWebgpuBackend, runWebgpuKernel, workgroupStorageBytes } from './program.js';
 import { webgpuKernelEnabled } from './switches.js';
 
 export type { AttentionGeometry } from './flash-attention-forward.js';
-
-/** WebGPU guarantees every adapter at least this much workgroup storage (bytes). */
-export const MIN_WORKGROUP_STORAGE_BYTES = 16384;
 
 /** Largest head dim the kernels keep in registers (q, the accumulators) without spilling badly. */
 const MAX_HEAD_DIM = 128;
@@ -27,10 +24,9 @@ export interface FlashAttentionSupport {
  * query row - which memory plans can count on ({@link flashAttentionApplies}).
  */
 export function flashAttentionSupportsHeadDim(headDim: number, options: FlashAttentionSupport = {}): boolean {
-  const backend = currentWebgpuBackend();
-  const { workgroupStorageBytes = backend ? deviceLimits(backend).workgroupStorageBytes : MIN_WORKGROUP_STORAGE_BYTES } = options;
   if (headDim % 16 !== 0 || headDim > MAX_HEAD_DIM) return false;
-  return keyTileSize(headDim, workgroupStorageBytes) > 0 && backwardTiles(headDim, workgroupStorageBytes) !== undefined;
+  const storage = options.workgroupStorageBytes ?? workgroupStorageBytes(currentWebgpuBackend());
+  return keyTileSize(headDim, storage) > 0 && backwardTiles(headDim, storage) !== undefined;
 }
 
 /**

@@ -43,12 +43,15 @@ export interface WebgpuBackendLike {
   disposeData(dataId: tf.DataId): boolean;
 }
 
-/** The WebGPU limits a kernel sizes its tiles by; tfjs asks the adapter for its maxima. */
-export function deviceLimits(backend: WebgpuBackendLike): { workgroupStorageBytes: number; invocationsPerWorkgroup: number } {
-  return {
-    workgroupStorageBytes: backend.device.limits.maxComputeWorkgroupStorageSize ?? 16384,
-    invocationsPerWorkgroup: backend.device.limits.maxComputeInvocationsPerWorkgroup ?? 256,
-  };
+/** WebGPU guarantees every adapter at least this much workgroup storage (bytes). */
+export const MIN_WORKGROUP_STORAGE_BYTES = 16384;
+
+/**
+ * Bytes of workgroup storage a kernel sizes its tiles by: the device's (tfjs asks the adapter
+ * for its maxima), else WebGPU's minimum.
+ */
+export function workgroupStorageBytes(backend: WebgpuBackendLike | undefined): number {
+  return backend?.device.limits.maxComputeWorkgroupStorageSize ?? MIN_WORKGROUP_STORAGE_BYTES;
 }
 
 /** The current tfjs backend when it is tfjs-backend-webgpu's, else undefined. */

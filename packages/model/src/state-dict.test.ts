@@ -21,7 +21,7 @@ describe('state dict', () => {
     }
   });
 
-  it('counts 229,203,984 parameters at the seed config (SPEC section 2 says "about 216M")', () => {
+  it('counts 229,203,984 parameters at the original preset (SPEC section 2 says "about 216M")', () => {
     expect(countParameters(presets.original)).toBe(229_203_984);
     expect(torchListing.seed.parameter_count).toBe(229_203_984);
   });

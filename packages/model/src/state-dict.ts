@@ -39,7 +39,7 @@ export function stateDictShapes(config: Partial<DiTConfig> = {}): StateDictEntry
   return entries;
 }
 
-/** Number of parameters of a config (229,203,984 for the seed config); exact below 2^53, see countParametersExact. */
+/** Number of parameters of a config (229,203,984 for the original preset); exact below 2^53, see countParametersExact. */
 export function countParameters(config: Partial<DiTConfig> = {}): number {
   return Number(countParametersExact(config));
 }

@@ -10,7 +10,7 @@ const tile128: MatMulTiling = { tileRows: 128, tileColumns: 128, tileDepth: 8, t
 const tile64: MatMulTiling = { tileRows: 64, tileColumns: 64, tileDepth: 16, threadRows: 4, threadColumns: 4, splits: 1 };
 
 describe('matmul tiling choice', () => {
-  it('takes 128-tiles for the forward products, 64-tiles or a split K for the weight gradients (seed preset, batch 8)', () => {
+  it('takes 128-tiles for the forward products, 64-tiles or a split K for the weight gradients (original preset, batch 8)', () => {
     const [T, D] = [8 * 1280, 1024];
     // Forward X W: [T, D] x [D, 3D] -> 80 x 24 = 1920 tiles of 128.
     expect(chooseMatMulTiling(T, 3 * D, D)).toMatchObject({ tileRows: 128, splits: 1 });

@@ -7,7 +7,7 @@ import { divideRoundingUp, runWebgpuKernel, type WebgpuKernel, type WebgpuProgra
  *
  * tfjs-backend-webgpu (4.22) runs every large product as MatMulPackedProgram with 32 x 32 output
  * tiles: 8 x 8 threads, 4 x 4 outputs each, 32-deep k tiles. Two things cost it on the model's
- * shapes (seed preset, batch 8: T = 10240 rows, D = 1024):
+ * shapes (original preset, batch 8: T = 10240 rows, D = 1024):
  *  - a 32 x 32 tile reads 64 floats from memory per 32 x 32 = 1024 multiply-adds per k step,
  *    16 FMA per float: at a GPU's f32 peak (H200: ~34 T FMA/s) that is ~8 TB/s of L2/L1 traffic,
  *    more than the caches deliver, so the kernel is bandwidth-bound well below peak;

@@ -26,7 +26,7 @@ describe('score map chunking', () => {
     expect(scoreChunking(8, 64)).toEqual({ heads: 1, rows: 8 });
     expect(scoreChunking(8, 30)).toEqual({ heads: 1, rows: 3 });
     expect(scoreChunking(8, 3)).toEqual({ heads: 1, rows: 1 });
-    // The seed preset at 512 px: 1280 tokens, two 6.25 MiB heads per 16 MiB chunk.
+    // The original preset at 512 px: 1280 tokens, two 6.25 MiB heads per 16 MiB chunk.
     expect(scoreChunking(1280, BATCHED_SCORE_FLOATS)).toEqual({ heads: 2, rows: 1280 });
   });
 

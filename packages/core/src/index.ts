@@ -22,7 +22,7 @@ export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/no
 export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
 export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
 export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
-export { findSharedLibrary } from './webgpu/driver-report.js';
+export { findSharedLibrary } from './shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { tempPathFor, isTempFileName, tempWriterPid, removeTempFiles, type RemoveTempFilesOptions } from './temp-files.js';

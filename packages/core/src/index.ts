@@ -43,7 +43,7 @@ export {
   type FormatDtype,
 } from './safetensors/dtypes.js';
 export { parseHeader, type TensorInfo, type SafetensorsHeader } from './safetensors/header.js';
-export { recogniseForeignFormat, TORCH_TO_SAFETENSORS_PYTHON, type ForeignFormat } from './safetensors/foreign-formats.js';
+export { recogniseForeignFormat, torchFilesNote, TORCH_TO_SAFETENSORS_PYTHON, type ForeignFormat } from './safetensors/foreign-formats.js';
 export { SafetensorsFile, MAX_HEADER_BYTES, type TensorData, type TensorSource } from './safetensors/reader.js';
 export { ShardedSafetensors } from './safetensors/sharded.js';
 export { writeSafetensors, type TensorToWrite, type WriteSafetensorsOptions } from './safetensors/writer.js';

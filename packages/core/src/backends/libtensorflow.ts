@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { nativeBindingPath } from './native.js';
 import { packageDir } from './package-dir.js';
-import { findSharedLibrary } from '../webgpu/driver-report.js';
+import { findSharedLibrary } from '../shared-library.js';
 
 /** What tfjs-node-gpu's own install script downloads: libtensorflow 2.9.1 for CUDA 11.2 / cuDNN 8.1. */
 const STOCK_GPU = {

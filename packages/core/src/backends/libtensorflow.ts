@@ -67,7 +67,12 @@ export function libtensorflowReports(options: LibtensorflowReportOptions = {}): 
     const manifestPath = join(dirname(addon), 'dit-libtensorflow.json');
     let libraries: string[] = [];
     if (existsSync(manifestPath)) {
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+      let manifest: Manifest;
+      try {
+        manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+      } catch (error) {
+        throw new Error(`${manifestPath} (written by tools/tfjs-node-offline): ${(error as Error).message}`);
+      }
       Object.assign(report, { source: 'tfjs-native', tensorflow: manifest.tensorflow, libraryDir: manifest.libraryDir, cuda: manifest.cuda, cudnn: manifest.cudnn });
       libraries = manifest.cudaLibraries;
     } else {

@@ -20,16 +20,13 @@ export interface AutoencoderKLOptions {
   tiling?: boolean | TilingOptions;
 }
 
-/** Options of AutoencoderKL.encode: those of every ImageAutoencoder, plus the posterior noise. */
-export interface AutoencoderKLEncodeOptions extends EncodeImageOptions {
-  /**
-   * The standard normal noise of the posterior sample, NCHW of the posterior's shape
-   * [B, latent, H/f, W/f], or a function giving it for that shape: mean + exp(logvar / 2) * noise,
-   * as diffusers' `latent_dist.sample(generator)`. Pass the `torch.randn` diffusers would draw to
-   * reproduce a Python sample. Default: normals from `new Rng(seed)`. Only with mode 'sample'.
-   */
-  noise?: tf.Tensor4D | ((shape: [number, number, number, number]) => tf.Tensor4D);
-}
+/**
+ * Options of AutoencoderKL.encode: those of every ImageAutoencoder. Its `noise` (NCHW of the
+ * posterior's shape [B, latent, H/f, W/f]) makes the sample mean + exp(logvar / 2) * noise, as
+ * diffusers' `latent_dist.sample(generator)`: pass the `torch.randn` diffusers would draw to
+ * reproduce a Python sample. Only with mode 'sample'.
+ */
+export type AutoencoderKLEncodeOptions = EncodeImageOptions;
 
 /** fromPretrained: where to find the model (hub options, subfolder, variant) and how to run it. */
 export interface AutoencoderKLLoadOptions extends AutoencoderKLSourceOptions, AutoencoderKLOptions {}

@@ -7,7 +7,7 @@
 //   DIT_WEBGPU_KERNELS=off node bench/run-tfjs.mjs --backend webgpu --case tiny
 //
 // On webgpu the line also carries the adapter, the state of @dit's WebGPU kernel switches
-// (DIT_WEBGPU_KERNELS, where the build has them) and tfjs-webgpu's allocated GPU bytes after
+// (DIT_WEBGPU_KERNELS) and tfjs-webgpu's allocated GPU bytes after
 // each measure (its buffer pool only grows: the value is the peak so far).
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, webgpuBufferPool } from '@dit/core';
@@ -132,8 +132,8 @@ const gpu =
   backend === 'webgpu'
     ? {
         adapter: choice.adapter,
-        // The kernel switches of @dit/model's WebGPU kernels, where this build has them.
-        kernels: typeof ditModel.webgpuKernelSwitches === 'function' ? ditModel.webgpuKernelSwitches() : 'none in this build',
+        // Which of @dit/model's WebGPU kernels are switched on (DIT_WEBGPU_KERNELS).
+        kernels: ditModel.webgpuKernelSwitches(),
         allocatedBytes,
       }
     : undefined;

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { definedOnly, withDefaults, writeFileAtomic, writeJsonAtomic } from '@dit/core';
 import { addPngText, encodePng, readCacheEntry, readCacheEntryHeader, writeSampleGrid, type RgbImage } from '@dit/data';
-import { autoencoderSpecFromId, DiTPipeline, type GeneratedImageInfo } from '@dit/pipeline';
-import { EXAMPLE_DEFAULTS, ORIGINAL_PROMPT, type GenerateSettings, type ImageSettings } from './settings.js';
+import { autoencoderSpecFromId, DiTPipeline, imageFileSlug, imageSettingsToPngText, type GeneratedImageInfo, type ImageSettings } from '@dit/pipeline';
+import { EXAMPLE_DEFAULTS, ORIGINAL_PROMPT, type GenerateSettings } from './settings.js';
 
 export interface GeneratedFile {
   path: string;
@@ -16,9 +16,6 @@ export interface GenerateResult {
   /** `grid.png` in the output folder, when asked for. */
   grid: string | null;
 }
-
-/** A file-name-safe piece of a prompt or entry name. */
-const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '') || 'image';
 
 /** One prompt or cache entry to draw: how to condition `pipe.generate`. */
 interface Job {
@@ -50,7 +47,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
     latentNormalization: { std: options.latentStd, offset: options.latentOffset },
     sampling: { steps: options.steps, sampler: options.sampler, guidanceScale: options.cfg, shift: options.shift },
   });
-  const jobs: Job[] = prompts.map((prompt) => ({ name: slug(prompt), prompt, entry: null, options: { prompt, negativePrompt: options.negativePrompt, width: options.width, height: options.height } }));
+  const jobs: Job[] = prompts.map((prompt) => ({ name: imageFileSlug(prompt), prompt, entry: null, options: { prompt, negativePrompt: options.negativePrompt, width: options.width, height: options.height } }));
   const files: GeneratedFile[] = [];
   try {
     for (const path of entries) {
@@ -59,16 +56,13 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
       const downsample = pipe.autoencoder!.downsample;
       const size = entryMode ? { width: given.width ?? width * downsample, height: given.height ?? height * downsample } : { width: options.width, height: options.height };
       const promptEmbeds = tf.tensor2d(entry.textEmbeddings.data, entry.textEmbeddings.shape as [number, number]);
-      jobs.push({ name: slug(basename(path, '.safetensors')), prompt: entry.metadata.caption, entry: path, options: { promptEmbeds, ...size } });
+      jobs.push({ name: imageFileSlug(basename(path, '.safetensors')), prompt: entry.metadata.caption, entry: path, options: { promptEmbeds, ...size } });
     }
     for (const [index, job] of jobs.entries()) {
       const write = async ({ image, seed }: GeneratedImageInfo) => {
         const imageSettings = describe(pipe, folder, job, image, seed!);
         const path = join(options.outDir, `${String(index).padStart(3, '0')}-${job.name}-seed${seed}.png`);
-        // PNG keywords in snake_case (text_encoder, ...), and all of them as JSON in `parameters`.
-        const keywords = Object.entries(imageSettings).filter(([, value]) => value !== null);
-        const text = { ...Object.fromEntries(keywords.map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), String(value)])), parameters: JSON.stringify(imageSettings) };
-        await writeFileAtomic(path, addPngText(await encodePng(image), text, path));
+        await writeFileAtomic(path, addPngText(await encodePng(image), imageSettingsToPngText(imageSettings), path));
         await writeJsonAtomic(path.replace(/\.png$/, '.json'), imageSettings);
         files.push({ path, settings: imageSettings });
         options.onImage?.({ path, settings: imageSettings });

@@ -1,4 +1,4 @@
-import { GENERATE_DEFAULTS } from '@dit/pipeline';
+import { GENERATE_DEFAULTS, type ImageSettings } from '@dit/pipeline';
 
 /**
  * The settings block at the top of the original's inference_unified.py. The defaults fit the
@@ -34,25 +34,6 @@ export interface GenerateSettings {
   /** Also write `grid.png` with every image, one row per prompt or entry. Default true. */
   grid?: boolean;
   onImage?: (image: { path: string; settings: ImageSettings }) => void;
-}
-
-/** What made an image: in its PNG text chunks and the .json beside it. */
-export interface ImageSettings {
-  prompt: string;
-  negativePrompt: string | null;
-  entry: string | null;
-  seed: number;
-  steps: number;
-  sampler: string;
-  cfg: number;
-  shift: number;
-  model: string;
-  width: number;
-  height: number;
-  latentStd: number;
-  latentOffset: number;
-  textEncoder: string | null;
-  vae: string | null;
 }
 
 /** The original's prompt (its text mode). */

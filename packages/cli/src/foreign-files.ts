@@ -1,7 +1,5 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { recogniseForeignFormat, TORCH_TO_SAFETENSORS_PYTHON } from '@dit/core';
-
-const indent = (text: string) => text.split('\n').map((line) => `    ${line}`).join('\n');
+import { recogniseForeignFormat, torchFilesNote } from '@dit/core';
 
 /**
  * What a file that is not a safetensors file or model folder is, when its first bytes or names
@@ -11,9 +9,8 @@ const indent = (text: string) => text.split('\n').map((line) => `    ${line}`).j
 export function foreignFileNote(path: string): string | undefined {
   const stats = statSync(path);
   if (stats.isDirectory()) {
-    const torch = readdirSync(path).filter((name) => /\.(pt|pth|bin|ckpt)$/.test(name));
-    if (torch.length === 0) return undefined;
-    return `it holds PyTorch files (${torch.join(', ')}), which are pickles and not read here; convert one with Python:\n${indent(TORCH_TO_SAFETENSORS_PYTHON)}`;
+    const torch = torchFilesNote(readdirSync(path));
+    return torch && `it holds ${torch}`;
   }
   const head = new Uint8Array(32);
   const fd = openSync(path, 'r');

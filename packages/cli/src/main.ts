@@ -66,11 +66,12 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
-    // One backend choice before any command touches tfjs (doctor reports its own): the one
-    // --backend (or the config file's `backend`) names, else DIT_BACKEND, else the fastest present.
+    // One backend choice before a command that computes (the ones with --backend) touches tfjs:
+    // the one --backend (or the config file's `backend`) names, else DIT_BACKEND, else the fastest
+    // present. The others (stats, plot, info) never touch tfjs; doctor reports its own choice.
     .hook('preAction', async (_program, action) => {
-      if (['doctor', 'plot', 'info'].includes(action.name())) return;
-      const named = action.options.some((o) => o.long === '--backend') ? (await resolveOptions<{ backend?: string }>(action)).backend : undefined;
+      if (!action.options.some((o) => o.long === '--backend')) return;
+      const { backend: named } = await resolveOptions<{ backend?: string }>(action);
       let force;
       try {
         force = named === undefined ? undefined : parseBackendName(String(named), '--backend');

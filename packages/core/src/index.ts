@@ -22,7 +22,7 @@ export { installTfjsNodeUtilShim, TFJS_NODE_UTIL_FUNCTIONS } from './backends/no
 export { webgpuBufferPool, releaseWebgpuIdleBuffers, type WebGpuBufferPool } from './webgpu/buffer-pool.js';
 export { backendPackageVersions, BACKEND_PACKAGES } from './backends/package-dir.js';
 export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, type LibtensorflowReportOptions } from './backends/libtensorflow.js';
-export { findSharedLibrary } from './webgpu/driver-report.js';
+export { findSharedLibrary } from './shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { tempPathFor, isTempFileName, tempWriterPid, removeTempFiles, type RemoveTempFilesOptions } from './temp-files.js';
@@ -43,7 +43,7 @@ export {
   type FormatDtype,
 } from './safetensors/dtypes.js';
 export { parseHeader, type TensorInfo, type SafetensorsHeader } from './safetensors/header.js';
-export { recogniseForeignFormat, TORCH_TO_SAFETENSORS_PYTHON, type ForeignFormat } from './safetensors/foreign-formats.js';
+export { recogniseForeignFormat, torchFilesNote, TORCH_TO_SAFETENSORS_PYTHON, type ForeignFormat } from './safetensors/foreign-formats.js';
 export { SafetensorsFile, MAX_HEADER_BYTES, type TensorData, type TensorSource } from './safetensors/reader.js';
 export { ShardedSafetensors } from './safetensors/sharded.js';
 export { writeSafetensors, type TensorToWrite, type WriteSafetensorsOptions } from './safetensors/writer.js';

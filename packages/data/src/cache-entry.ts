@@ -198,15 +198,20 @@ export function readCacheEntry(path: string): Promise<CacheEntry> {
   });
 }
 
+/** What is not finite in an entry's latents and text embeddings ("latents hold 1 NaN of 768 values ..."), or null. */
+export function describeNonFiniteEntry(entry: Pick<CacheEntry, 'latents' | 'textEmbeddings'>): string | null {
+  return describeNonFiniteArrays([
+    [ENTRY_TENSORS.latents, entry.latents.data],
+    [ENTRY_TENSORS.textEmbeddings, entry.textEmbeddings.data],
+  ]);
+}
+
 /**
  * Throws a `CacheEntryError` naming the entry when its latents or text embeddings hold a NaN or an
  * infinity (a VAE overflow, a damaged file): such an entry turns every loss it touches into NaN.
  */
 export function assertEntryFinite(path: string, entry: Pick<CacheEntry, 'latents' | 'textEmbeddings'>): void {
-  const problem = describeNonFiniteArrays([
-    [ENTRY_TENSORS.latents, entry.latents.data],
-    [ENTRY_TENSORS.textEmbeddings, entry.textEmbeddings.data],
-  ]);
+  const problem = describeNonFiniteEntry(entry);
   if (problem) throw new CacheEntryError(path, `${problem}; run preprocess again, which encodes damaged entries anew`);
 }
 

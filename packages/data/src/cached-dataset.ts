@@ -5,7 +5,7 @@ import { bucketKey } from './buckets.js';
 import type { SampledBatch } from './bucket-batch-sampler.js';
 import { assertEntryFinite, CacheEntryError, readCacheEntry, readCacheEntryHeader, type CacheEntry, type CacheEntryMetadata } from './cache-entry.js';
 import type { LatentToModel } from './latent-transform.js';
-import { readManifest, type Manifest, type ManifestEntry } from './manifest.js';
+import { describeShapeMismatch, readManifest, type Manifest, type ManifestEntry } from './manifest.js';
 
 export interface CachedDatasetOptions {
   cacheDir: string;
@@ -117,14 +117,11 @@ export class CachedDataset {
    */
   private async checkEntryHeaders(): Promise<void> {
     const damaged: string[] = [];
-    const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
     for (const line of this.manifest.entries) {
       const path = join(this.cacheDir, line.file);
       try {
-        const header = await readCacheEntryHeader(path);
-        if (header.latentShape.join() !== line.latentShape.join() || header.textShape.join() !== line.textShape.join()) {
-          damaged.push(`${path}: holds latents ${show(header.latentShape)} and text ${show(header.textShape)}, the manifest says ${show(line.latentShape)} and ${show(line.textShape)}`);
-        }
+        const mismatch = describeShapeMismatch(await readCacheEntryHeader(path), line);
+        if (mismatch) damaged.push(`${path}: ${mismatch}`);
       } catch (error) {
         damaged.push((error as Error).message);
       }
@@ -143,13 +140,8 @@ export class CachedDataset {
     if (this.memory) return this.memory[index];
     const path = join(this.cacheDir, line.file);
     const entry = await readCacheEntry(path);
-    const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-    if (entry.latents.shape.join() !== line.latentShape.join() || entry.textEmbeddings.shape.join() !== line.textShape.join()) {
-      throw new CacheEntryError(
-        path,
-        `holds latents ${show(entry.latents.shape)} and text ${show(entry.textEmbeddings.shape)}, the manifest says ${show(line.latentShape)} and ${show(line.textShape)}; re-run preprocess()`,
-      );
-    }
+    const mismatch = describeShapeMismatch({ latentShape: entry.latents.shape, textShape: entry.textEmbeddings.shape }, line);
+    if (mismatch) throw new CacheEntryError(path, `${mismatch}; re-run preprocess()`);
     assertEntryFinite(path, entry);
     return entry;
   }

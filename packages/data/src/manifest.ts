@@ -24,6 +24,16 @@ export interface ManifestEntry {
   textShape: number[];
 }
 
+/**
+ * How an entry's shapes differ from its manifest line ("holds latents [4, 8, 8] and text [16, 64],
+ * the manifest says [4, 6, 8] and [16, 64]"), or null when they match.
+ */
+export function describeShapeMismatch(found: { latentShape: readonly number[]; textShape: readonly number[] }, line: Pick<ManifestEntry, 'latentShape' | 'textShape'>): string | null {
+  if (found.latentShape.join() === line.latentShape.join() && found.textShape.join() === line.textShape.join()) return null;
+  const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+  return `holds latents ${show(found.latentShape)} and text ${show(found.textShape)}, the manifest says ${show(line.latentShape)} and ${show(line.textShape)}`;
+}
+
 /** `manifest.json`: the settings of the cache and its entries, in file-name order. */
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;

@@ -2,11 +2,10 @@ import { Rng } from '@dit/core';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { nearestBucket, type Bucket } from './buckets.js';
-import { ENTRY_TENSORS, readCacheEntry } from './cache-entry.js';
+import { describeNonFiniteEntry, readCacheEntry } from './cache-entry.js';
 import type { CacheSettings } from './cache-settings.js';
 import { readCaption } from './caption.js';
 import type { SourcePair } from './discover.js';
-import { describeNonFiniteArrays } from './finite.js';
 import { imageSize } from './image-io.js';
 import { sha256 } from './internals/hash.js';
 import type { ManifestEntry } from './manifest.js';
@@ -144,10 +143,7 @@ export async function entryStatus(path: string, expected: ManifestEntry, setting
   if (!existsSync(path)) return { upToDate: false };
   try {
     const entry = await readCacheEntry(path);
-    const nonFinite = describeNonFiniteArrays([
-      [ENTRY_TENSORS.latents, entry.latents.data],
-      [ENTRY_TENSORS.textEmbeddings, entry.textEmbeddings.data],
-    ]);
+    const nonFinite = describeNonFiniteEntry(entry);
     if (nonFinite) return { upToDate: false, damage: `${path}: ${nonFinite}` };
     const { metadata } = entry;
     const latentShape = entry.latents.shape;

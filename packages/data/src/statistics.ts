@@ -1,9 +1,8 @@
 import { Progress } from '@dit/core';
 import { join } from 'node:path';
 import { bucketKey } from './buckets.js';
-import { CacheEntryError, ENTRY_TENSORS, readCacheEntry } from './cache-entry.js';
-import { describeNonFiniteArrays } from './finite.js';
-import { readManifest } from './manifest.js';
+import { CacheEntryError, describeNonFiniteEntry, readCacheEntry } from './cache-entry.js';
+import { describeShapeMismatch, readManifest } from './manifest.js';
 import { RunningMoments } from './moments.js';
 
 export interface MomentStatistics {
@@ -108,16 +107,7 @@ export async function cacheStatistics(cacheDir: string, options: CacheStatistics
       continue;
     }
     const { latents, textEmbeddings } = read;
-    if (latents.shape.join() !== entry.latentShape.join() || textEmbeddings.shape.join() !== entry.textShape.join()) {
-      const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-      damaged.push(`${path}: holds latents ${show(latents.shape)} and text ${show(textEmbeddings.shape)}, the manifest says ${show(entry.latentShape)} and ${show(entry.textShape)}`);
-      progress?.tick();
-      continue;
-    }
-    const problem = describeNonFiniteArrays([
-      [ENTRY_TENSORS.latents, latents.data],
-      [ENTRY_TENSORS.textEmbeddings, textEmbeddings.data],
-    ]);
+    const problem = describeShapeMismatch({ latentShape: latents.shape, textShape: textEmbeddings.shape }, entry) ?? describeNonFiniteEntry(read);
     if (problem) {
       damaged.push(`${path}: ${problem}`);
       progress?.tick();

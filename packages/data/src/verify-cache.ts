@@ -1,10 +1,9 @@
 import { Progress } from '@dit/core';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ENTRY_TENSORS, readCacheEntry } from './cache-entry.js';
+import { describeNonFiniteEntry, readCacheEntry } from './cache-entry.js';
 import { cacheSettingsKey } from './cache-settings.js';
-import { describeNonFiniteArrays } from './finite.js';
-import { MANIFEST_FILE, readManifest } from './manifest.js';
+import { describeShapeMismatch, MANIFEST_FILE, readManifest } from './manifest.js';
 import { REPORT_FILE } from './report.js';
 
 /** What is wrong with one entry of a cache. */
@@ -47,7 +46,6 @@ export async function verifyCache(cacheDir: string, options: VerifyCacheOptions 
   const manifest = await readManifest(cacheDir);
   const settingsKey = cacheSettingsKey(manifest.settings);
   const problems: CacheProblem[] = [];
-  const show = (shape: readonly number[]) => `[${shape.join(', ')}]`;
   const progress = options.showProgress ? new Progress('check-cache', manifest.entries.length, { unit: 'entry' }) : null;
   for (const line of manifest.entries) {
     const path = join(cacheDir, line.file);
@@ -59,22 +57,16 @@ export async function verifyCache(cacheDir: string, options: VerifyCacheOptions 
       problems.push({ file: line.file, kind: 'unreadable', message: (error as Error).message });
       continue;
     }
-    if (entry.latents.shape.join() !== line.latentShape.join() || entry.textEmbeddings.shape.join() !== line.textShape.join()) {
-      problems.push({
-        file: line.file,
-        kind: 'shape',
-        message: `${path}: holds latents ${show(entry.latents.shape)} and text ${show(entry.textEmbeddings.shape)}, the manifest says ${show(line.latentShape)} and ${show(line.textShape)}`,
-      });
+    const mismatch = describeShapeMismatch({ latentShape: entry.latents.shape, textShape: entry.textEmbeddings.shape }, line);
+    if (mismatch) {
+      problems.push({ file: line.file, kind: 'shape', message: `${path}: ${mismatch}` });
       continue;
     }
     if (entry.metadata.settings !== settingsKey) {
       problems.push({ file: line.file, kind: 'settings', message: `${path}: made under other settings than the manifest's (${entry.metadata.settings})` });
       continue;
     }
-    const nonFinite = describeNonFiniteArrays([
-      [ENTRY_TENSORS.latents, entry.latents.data],
-      [ENTRY_TENSORS.textEmbeddings, entry.textEmbeddings.data],
-    ]);
+    const nonFinite = describeNonFiniteEntry(entry);
     if (nonFinite) problems.push({ file: line.file, kind: 'non-finite', message: `${path}: ${nonFinite}` });
   }
   const listed = new Set(manifest.entries.map((line) => line.file));

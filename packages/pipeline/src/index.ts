@@ -28,3 +28,4 @@ export {
 } from './pipeline-index.js';
 export { loadTextEncoder, loadAutoencoder, textEncoderSpecFromId, autoencoderSpecFromId } from './parts.js';
 export { PipelineOptionError } from './errors.js';
+export { imageSettingsToPngText, imageFileSlug, type ImageSettings } from './image-settings.js';

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { RgbImage } from '@dit/data';
+import { LATENT_NORMALIZATION_DEFAULTS } from '@dit/flow';
 import type { CfgMode, Sampler } from '@dit/samplers';
 
 /** Sampling settings a pipeline keeps as its defaults (saved in pipeline.json). */
@@ -36,8 +37,8 @@ export interface LatentNormalizationValues {
   offset: number;
 }
 
-/** No normalisation: std 1, offset 0. */
-export const LATENT_NORMALIZATION_IDENTITY = { std: 1, offset: 0 } as const satisfies LatentNormalizationValues;
+/** No normalisation: std 1, offset 0 (@dit/flow's defaults). */
+export const LATENT_NORMALIZATION_IDENTITY = LATENT_NORMALIZATION_DEFAULTS satisfies LatentNormalizationValues;
 
 /** What `onStep` is told after every sampling step. */
 export interface GenerateStepInfo {
@@ -63,8 +64,22 @@ export interface GeneratedImageInfo {
   seed: number | null;
 }
 
+/** The sampling settings of one call (`generate`, `denoise`); each left out takes the pipeline's default. */
+export interface SamplingOptions {
+  steps?: number;
+  /** A registered sampler name, or your own `Sampler` (see `defineSampler` of @dit/samplers). */
+  sampler?: string | Sampler;
+  guidanceScale?: number;
+  cfgMode?: CfgMode;
+  shift?: number;
+  /** A custom grid of times instead of steps and shift: strictly increasing, in [0, 1]. */
+  timesteps?: readonly number[];
+  /** Stops between sampling steps; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /** Options of `DiTPipeline.generate`; every one left out takes the pipeline's default, then `GENERATE_DEFAULTS`. */
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   /** One prompt or several; each gives `numImagesPerPrompt` images. Needs a text encoder. */
   prompt?: string | readonly string[];
   /** Text embeddings instead of prompts: [P, L, dim] or [L, dim] (one prompt). Not disposed. */
@@ -76,14 +91,6 @@ export interface GenerateOptions {
   /** Image size in pixels: a multiple of the autoencoder's downsampling times the patch size. */
   width?: number;
   height?: number;
-  steps?: number;
-  /** A registered sampler name, or your own `Sampler` (see `defineSampler` of @dit/samplers). */
-  sampler?: string | Sampler;
-  guidanceScale?: number;
-  cfgMode?: CfgMode;
-  shift?: number;
-  /** A custom grid of times instead of steps and shift: strictly increasing, in [0, 1]. */
-  timesteps?: readonly number[];
   /** Image k of every prompt starts from the noise of seed + k (`createNoise` of @dit/samplers). */
   seed?: number;
   numImagesPerPrompt?: number;
@@ -95,8 +102,6 @@ export interface GenerateOptions {
   onStep?: (info: GenerateStepInfo) => void | Promise<void>;
   /** As each image is decoded (e.g. to write it); awaited when it returns a promise. */
   onImage?: (info: GeneratedImageInfo) => void | Promise<void>;
-  /** Stops between sampling steps; `generate` then rejects with the signal's reason. */
-  signal?: AbortSignal;
 }
 
 /** Defaults of `generate` beyond the sampling defaults. */
@@ -135,19 +140,12 @@ export interface PrepareNoiseOptions {
 }
 
 /** Options of `denoise`: sampling from given noise and conditioning. */
-export interface DenoiseOptions {
+export interface DenoiseOptions extends SamplingOptions {
   /** Starting noise [B, C, h, w] (see `prepareNoise`). Not disposed. */
   noise: tf.Tensor;
   /** Text embeddings [B, L, dim] or [1, L, dim]. Not disposed. */
   cond: tf.Tensor;
   /** Unconditional text [1, L, dim] or like cond; default all zeros. Not disposed. */
   uncond?: tf.Tensor | null;
-  steps?: number;
-  sampler?: string | Sampler;
-  guidanceScale?: number;
-  cfgMode?: CfgMode;
-  shift?: number;
-  timesteps?: readonly number[];
   onStep?: (info: { step: number; steps: number; t: number; latents: tf.Tensor }) => void | Promise<void>;
-  signal?: AbortSignal;
 }

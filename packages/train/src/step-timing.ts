@@ -75,24 +75,33 @@ async function timeSteps(options: MeasureStepTimeOptions, depth: number, batch: 
   const loss = options.loss ?? MEASURE_STEP_TIME_DEFAULTS.loss;
   const timedSteps = options.timedSteps ?? MEASURE_STEP_TIME_DEFAULTS.timedSteps;
   const microBatch = Math.min(batch, options.microBatch ?? batch);
-  const model = new SingleStreamDiTV2({ ...config, depth, seed: 0, gradientCheckpointing: options.checkpointing ?? MEASURE_STEP_TIME_DEFAULTS.checkpointing });
-  const params = new Map(model.namedVariables().map(({ name, variable }) => [name, variable]));
-  const optimizer = createOptimizer(params, { kind: options.optimizer ?? MEASURE_STEP_TIME_DEFAULTS.optimizer });
-  const rng = new Rng('step-timing');
-  const latents = rng.normalTensor([batch, config.inChannels, height, width]) as tf.Tensor4D;
-  const noise = rng.normalTensor([batch, config.inChannels, height, width]) as tf.Tensor4D;
-  const text = rng.normalTensor([batch, config.textLength, config.textDim]) as tf.Tensor3D;
-  const times = Array.from({ length: batch }, (_, i) => (i + 0.5) / batch);
-  const firstVariable = model.namedVariables()[0].variable;
-  const step = async () => {
-    const { grads } = await computeGradients({ model, latents, noise, text, times, loss, microBatch });
-    await clipGradNorm(grads, { maxNorm: 1 });
-    await optimizer.apply(grads, 1e-5);
-    tf.dispose([...grads.values()]);
-    // The update is queued on a GPU backend: reading a weight waits for it.
-    await firstVariable.data();
+  // A run that fails (out of memory) is followed by smaller ones: it must leave nothing behind.
+  const owned: { dispose(): void }[] = [];
+  const own = <T extends { dispose(): void }>(thing: T): T => {
+    owned.push(thing);
+    return thing;
   };
   try {
+    const model = own(new SingleStreamDiTV2({ ...config, depth, seed: 0, gradientCheckpointing: options.checkpointing ?? MEASURE_STEP_TIME_DEFAULTS.checkpointing }));
+    const params = new Map(model.namedVariables().map(({ name, variable }) => [name, variable]));
+    const optimizer = own(createOptimizer(params, { kind: options.optimizer ?? MEASURE_STEP_TIME_DEFAULTS.optimizer }));
+    const rng = new Rng('step-timing');
+    const latents = own(rng.normalTensor([batch, config.inChannels, height, width]) as tf.Tensor4D);
+    const noise = own(rng.normalTensor([batch, config.inChannels, height, width]) as tf.Tensor4D);
+    const text = own(rng.normalTensor([batch, config.textLength, config.textDim]) as tf.Tensor3D);
+    const times = Array.from({ length: batch }, (_, i) => (i + 0.5) / batch);
+    const firstVariable = model.namedVariables()[0].variable;
+    const step = async () => {
+      const { grads } = await computeGradients({ model, latents, noise, text, times, loss, microBatch });
+      try {
+        await clipGradNorm(grads, { maxNorm: 1 });
+        await optimizer.apply(grads, 1e-5);
+      } finally {
+        tf.dispose([...grads.values()]);
+      }
+      // The update is queued on a GPU backend: reading a weight waits for it.
+      await firstVariable.data();
+    };
     const warmUpStarted = performance.now();
     await step();
     const warmUp = (performance.now() - warmUpStarted) / 1000;
@@ -101,9 +110,7 @@ async function timeSteps(options: MeasureStepTimeOptions, depth: number, batch: 
     for (let i = 0; i < timedSteps; i++) await step();
     return { secondsPerStep: (performance.now() - started) / 1000 / timedSteps };
   } finally {
-    tf.dispose([latents, noise, text]);
-    optimizer.dispose();
-    model.dispose();
+    for (const thing of owned.reverse()) thing.dispose();
   }
 }
 

@@ -142,9 +142,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
     // A checkpoint never holds NaN or Inf weights: it could not be called a good state.
     const brokenWeights = async (): Promise<string | null> => {
-      const variablesByName = model.namedVariables().map(({ name, variable }) => [name, variable] as const);
-      const bad = await nonFiniteTensorNames(variablesByName);
-      if (bad.length > 0) return `the weights themselves hold ${describeNonFinite(bad, variablesByName.length, 'the model')}`;
+      const bad = await nonFiniteTensorNames(variables);
+      if (bad.length > 0) return `the weights themselves hold ${describeNonFinite(bad, variables.size, 'the model')}`;
       const badEma = ema ? await nonFiniteTensorNames(ema.weights) : [];
       return badEma.length > 0 ? `the EMA weights hold ${describeNonFinite(badEma, ema!.weights.size, 'the EMA')}` : null;
     };

@@ -3,10 +3,10 @@ import { basename, join } from 'node:path';
 import { withDefaults, writeFileAtomic, writeJsonAtomic } from '@dit/core';
 import { addPngText, encodePng, readCacheEntry, readCacheEntryHeader } from '@dit/data';
 import type { ImageAutoencoder, TextEncoder } from '@dit/encoders';
-import { autoencoderSpecFromId, DiTPipeline, PipelineOptionError, type GeneratedImageInfo } from '@dit/pipeline';
+import { autoencoderSpecFromId, DiTPipeline, imageFileSlug, PipelineOptionError, type GeneratedImageInfo } from '@dit/pipeline';
 import type { CfgMode } from '@dit/samplers';
 import { CliError, EXIT } from '../errors.js';
-import { settingsToPngText, slug, type SampleSettings } from './sample-settings.js';
+import { settingsToPngText, type SampleSettings } from './sample-settings.js';
 import { findSampleSource, type CheckpointWeights } from './sample-source.js';
 
 /** What `dit sample` draws, as a library call: flags mapped onto a `DiTPipeline`, images written as PNGs with their settings. */
@@ -133,7 +133,7 @@ export async function sampleImages(options: SampleImagesOptions): Promise<Sample
       const encoded = await flagErrors(() => pipe.encodePrompts(prompts, { negativePrompt: request.negativePrompt }));
       // Free the text encoder before sampling, as the original did.
       pipe.unloadTextEncoder();
-      prompts.forEach((prompt, i) => jobs.push({ name: slug(prompt), prompt, entry: null, cond: tf.slice(encoded.cond, [i, 0, 0], [1, -1, -1]), uncond: i === 0 ? encoded.uncond : null }));
+      prompts.forEach((prompt, i) => jobs.push({ name: imageFileSlug(prompt), prompt, entry: null, cond: tf.slice(encoded.cond, [i, 0, 0], [1, -1, -1]), uncond: i === 0 ? encoded.uncond : null }));
       encoded.cond.dispose();
     }
     for (const path of entries) jobs.push(await entryJob(pipe, path, request));
@@ -201,7 +201,7 @@ async function entryJob(pipe: DiTPipeline, path: string, request: SampleImagesOp
   }
   const downsample = pipe.autoencoder!.downsample;
   return {
-    name: slug(basename(path).replace(/\.safetensors$/, '')),
+    name: imageFileSlug(basename(path).replace(/\.safetensors$/, '')),
     prompt: entry.metadata.caption,
     entry: path,
     cond: tf.tensor3d(entry.textEmbeddings.data, [1, length, dim]),

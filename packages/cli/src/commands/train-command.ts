@@ -113,9 +113,8 @@ function parseEntries(spec: string, size: number): number[] {
   });
 }
 
-async function validationOptions(flags: TrainCommandOptions, manifest: Manifest, inChannels: number): Promise<ValidationOptions | undefined> {
+async function validationOptions(flags: TrainCommandOptions, spec: string, manifest: Manifest, inChannels: number): Promise<ValidationOptions | undefined> {
   if (flags.validateEvery === undefined && flags.vae === undefined) return undefined;
-  const spec = flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder);
   const autoencoder = await loadAutoencoder(spec);
   if (autoencoder.latentChannels !== inChannels) {
     autoencoder.dispose();
@@ -134,6 +133,8 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
     if (typeof value !== 'string' || value === '') throw new CliError(`${flag} is required (on the command line or in --config)`, EXIT.usage);
   }
   const manifest = await openManifest(flags.cache);
+  // The cache's text encoder and autoencoder (or the one asked for): validation decodes with it, run.json and final/pipeline.json name them.
+  const parts = { textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder), autoencoder: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder) };
   const config = await resolveTrainModelConfig({ preset: flags.preset, modelConfig: flags.modelConfig }, manifest, flags.cache, (line) => io.err(`warning: ${line}`));
   const schedule = await resolveTrainSchedule(
     { schedule: flags.schedule, epochs: flags.epochs, lrScale: flags.lrScale, latentNorm: flags.latentNorm as LatentNormMode },
@@ -170,7 +171,7 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
   let model: SingleStreamDiTV2 | undefined;
   const stop = stopOnSignals({ onSignal: (signal) => io.err(`${signal}: finishing this step, then writing a checkpoint (again to quit at once)`) });
   try {
-    const validation = await validationOptions(flags, manifest, config.inChannels);
+    const validation = await validationOptions(flags, parts.autoencoder, manifest, config.inChannels);
     autoencoder = validation?.autoencoder;
     model = new SingleStreamDiTV2({ ...config, seed: flags.seed, gradientCheckpointing: flags.checkpointing ?? false });
     io.err(`model: ${formatCount(model.parameterCount())} parameters (${JSON.stringify(config)}); ${dataset.size} cached entries; ${schedule.length} phase(s), epochs ${schedule[0].epochs[0]}-${schedule[schedule.length - 1].epochs[1]}`);
@@ -202,14 +203,13 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
           await writeJsonAtomic(join(flags.out, RUN_FILE), {
             cache: resolve(flags.cache),
             resume: resumeCommandLine(argv),
-            vae: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder),
-            textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder),
+            vae: parts.autoencoder,
+            textEncoder: parts.textEncoder,
           });
           scheduleWritten = true;
         },
         validation: validation ?? false,
-        // The parts final/pipeline.json records: the cache's, or the autoencoder asked for.
-        pipeline: { textEncoder: textEncoderSpecFromId(manifest.settings.textEncoder), autoencoder: flags.vae ?? autoencoderSpecFromId(manifest.settings.autoencoder) },
+        pipeline: parts,
         signal: stop.signal,
         logger,
         progress: flags.progress,

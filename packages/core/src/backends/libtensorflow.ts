@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { nativeBindingPath } from './native.js';
 import { packageDir } from './package-dir.js';
-import { findSharedLibrary } from '../webgpu/driver-report.js';
+import { findSharedLibrary } from '../shared-library.js';
 
 /** What tfjs-node-gpu's own install script downloads: libtensorflow 2.9.1 for CUDA 11.2 / cuDNN 8.1. */
 const STOCK_GPU = {
@@ -67,7 +67,12 @@ export function libtensorflowReports(options: LibtensorflowReportOptions = {}): 
     const manifestPath = join(dirname(addon), 'dit-libtensorflow.json');
     let libraries: string[] = [];
     if (existsSync(manifestPath)) {
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+      let manifest: Manifest;
+      try {
+        manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+      } catch (error) {
+        throw new Error(`${manifestPath} (written by tools/tfjs-node-offline): ${(error as Error).message}`);
+      }
       Object.assign(report, { source: 'tfjs-native', tensorflow: manifest.tensorflow, libraryDir: manifest.libraryDir, cuda: manifest.cuda, cudnn: manifest.cudnn });
       libraries = manifest.cudaLibraries;
     } else {

@@ -23,10 +23,22 @@ export interface ForeignFormat {
   advice: string;
 }
 
-const torchAdvice = `convert it to safetensors with Python (PyTorch and safetensors installed):\n${TORCH_TO_SAFETENSORS_PYTHON
-  .split('\n')
+/** The Python lines, indented to stand out in an error message. */
+const torchToSafetensorsIndented = TORCH_TO_SAFETENSORS_PYTHON.split('\n')
   .map((line) => `    ${line}`)
-  .join('\n')}`;
+  .join('\n');
+
+const torchAdvice = `convert it to safetensors with Python (PyTorch and safetensors installed):\n${torchToSafetensorsIndented}`;
+
+/**
+ * "PyTorch files (model.pt), which are pickles ...; convert one with Python:" and the lines, for
+ * a folder whose `names` include PyTorch checkpoints (.pt, .pth, .bin, .ckpt); undefined when none do.
+ */
+export function torchFilesNote(names: readonly string[]): string | undefined {
+  const torch = names.filter((name) => /\.(pt|pth|bin|ckpt)$/.test(name));
+  if (torch.length === 0) return undefined;
+  return `PyTorch files (${torch.join(', ')}), which are pickles and not read here; convert one with Python:\n${torchToSafetensorsIndented}`;
+}
 
 function startsWith(bytes: Uint8Array, prefix: readonly number[] | string): boolean {
   const want = typeof prefix === 'string' ? [...prefix].map((c) => c.charCodeAt(0)) : prefix;

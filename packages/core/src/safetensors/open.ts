@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsError } from './errors.js';
-import { TORCH_TO_SAFETENSORS_PYTHON } from './foreign-formats.js';
+import { torchFilesNote } from './foreign-formats.js';
 import { SafetensorsFile, type TensorData, type TensorSource } from './reader.js';
 import { ShardedSafetensors } from './sharded.js';
 
@@ -17,15 +17,8 @@ export async function openSafetensors(path: string): Promise<TensorSource> {
     if (indexes.length === 1) return ShardedSafetensors.open(join(path, indexes[0]));
     const files = names.filter((n) => n.endsWith('.safetensors'));
     if (indexes.length === 0 && files.length === 1) return SafetensorsFile.open(join(path, files[0]));
-    const torchFiles = names.filter((n) => /\.(pt|pth|bin|ckpt)$/.test(n));
-    if (indexes.length === 0 && files.length === 0 && torchFiles.length > 0) {
-      throw new SafetensorsError(
-        path,
-        `no .safetensors file, only PyTorch files (${torchFiles.join(', ')}), which are pickles and not read here; convert one with Python:\n${TORCH_TO_SAFETENSORS_PYTHON.split('\n')
-          .map((line) => `    ${line}`)
-          .join('\n')}`,
-      );
-    }
+    const torch = indexes.length === 0 && files.length === 0 ? torchFilesNote(names) : undefined;
+    if (torch) throw new SafetensorsError(path, `no .safetensors file, only ${torch}`);
     throw new SafetensorsError(
       path,
       `expected one .safetensors file or one .safetensors.index.json in the folder, found ${files.length} files and ${indexes.length} indexes`,

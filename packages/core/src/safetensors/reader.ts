@@ -4,8 +4,6 @@ import { SafetensorsError } from './errors.js';
 import { recogniseForeignFormat } from './foreign-formats.js';
 import { parseHeader, type TensorInfo } from './header.js';
 
-export { parseHeader, type TensorInfo } from './header.js';
-
 /** A tensor read from disk: floats widen to Float32Array, integers to Int32Array. */
 export interface TensorData {
   name: string;

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SafetensorsError } from './errors.js';
-import { SafetensorsFile, type TensorData, type TensorInfo, type TensorSource } from './reader.js';
+import type { TensorInfo } from './header.js';
+import { SafetensorsFile, type TensorData, type TensorSource } from './reader.js';
 
 /**
  * A model split over several safetensors files, described by an index such as

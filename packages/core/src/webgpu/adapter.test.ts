@@ -2,18 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { describeAdapter, formatAdapter, formatBytes, softwareEvidence } from './adapter.js';
 import type { GpuAdapterLike } from './gpu-types.js';
 
+/** A desktop GPU's limits: the seven `describeAdapter` reports, which it passes through as they are. */
+const LIMITS = {
+  maxStorageBufferBindingSize: 2 ** 31,
+  maxBufferSize: 2 ** 32 - 1,
+  maxComputeWorkgroupStorageSize: 49152,
+  maxComputeInvocationsPerWorkgroup: 1024,
+  maxComputeWorkgroupSizeX: 1024,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 10,
+};
+
 function adapter(info: Partial<NonNullable<GpuAdapterLike['info']>>, extra: Partial<GpuAdapterLike> = {}): GpuAdapterLike {
   return {
     info: { vendor: '', architecture: '', device: '', description: '', ...info },
-    limits: {
-      maxStorageBufferBindingSize: 2 ** 31,
-      maxBufferSize: 2 ** 32 - 1,
-      maxComputeWorkgroupStorageSize: 49152,
-      maxComputeInvocationsPerWorkgroup: 1024,
-      maxComputeWorkgroupSizeX: 1024,
-      maxComputeWorkgroupsPerDimension: 65535,
-      maxStorageBuffersPerShaderStage: 10,
-    },
+    limits: LIMITS,
     features: new Set(['shader-f16', 'timestamp-query', 'texture-compression-bc']),
     requestDevice: async () => {
       throw new Error('not in this test');
@@ -43,15 +46,7 @@ describe('WebGPU adapter report', () => {
       device: '',
       description: 'NVIDIA RTX A4000',
       software: false,
-      limits: {
-        maxStorageBufferBindingSize: 2 ** 31,
-        maxBufferSize: 2 ** 32 - 1,
-        maxComputeWorkgroupStorageSize: 49152,
-        maxComputeInvocationsPerWorkgroup: 1024,
-        maxComputeWorkgroupSizeX: 1024,
-        maxComputeWorkgroupsPerDimension: 65535,
-        maxStorageBuffersPerShaderStage: 10,
-      },
+      limits: LIMITS,
       features: ['shader-f16', 'timestamp-query'],
       dawnFlags: ['backend=vulkan'],
     });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeAdapter, formatAdapter, type WebgpuAdapterReport } from './adapter.js';
-import { loadDawn, probeWebgpuPackages } from './dawn.js';
+import { describeAdapter, formatAdapter, WEBGPU_LIMIT_NAMES, type WebgpuAdapterReport } from './adapter.js';
+import { dawnFlags, loadDawn, probeWebgpuPackages } from './dawn.js';
 import { explainNoAdapter, webgpuDriverReport } from './driver-report.js';
 import type { GpuAdapterLike, GpuDeviceLike } from './gpu-types.js';
 import { installWebgpuKernelFixes } from './kernel-fixes.js';
@@ -63,10 +63,9 @@ async function requestWebgpuAdapter(env: Record<string, string | undefined> = pr
   const packages = probeWebgpuPackages();
   if (!packages.available) throw new Error(packages.reason);
   const gpu = await loadDawn(env);
-  const flags = (env.DIT_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
   const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), ADAPTER_TIMEOUT_MS, 'Dawn did not answer the adapter request within 30 s (a hung GPU driver?)');
   if (!adapter) throw new Error(`Dawn found no WebGPU adapter: ${explainNoAdapter(webgpuDriverReport(env))}`);
-  return { adapter, report: describeAdapter(adapter, flags) };
+  return { adapter, report: describeAdapter(adapter, dawnFlags(env)) };
 }
 
 /**
@@ -92,16 +91,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 
 /** Optional features tfjs or @dit kernels use when the adapter has them. */
 const WANTED_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
-/** Limits raised from the WebGPU defaults to what the adapter allows (tfjs asks for the same ones). */
-const RAISED_LIMITS = [
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxStorageBuffersPerShaderStage',
-];
+/**
+ * Limits raised from the WebGPU defaults to what the adapter allows: the ones the adapter report
+ * shows (tfjs asks for the same, and @dit's AddN fix reads maxStorageBuffersPerShaderStage).
+ */
+const RAISED_LIMITS = WEBGPU_LIMIT_NAMES;
 
 /**
  * Brings tfjs' WebGPU backend up on Dawn. A software adapter (lavapipe, SwiftShader) is refused

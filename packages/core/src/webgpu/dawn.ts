@@ -28,6 +28,11 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
+/** `DIT_DAWN_FLAGS`, comma separated: the toggles passed to Dawn (and shown in the adapter report). */
+export function dawnFlags(env: Record<string, string | undefined> = process.env): string[] {
+  return (env.DIT_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+}
+
 let dawnGpu: GpuLike | undefined;
 
 /**
@@ -42,8 +47,7 @@ export async function loadDawn(env: Record<string, string | undefined> = process
   if (!webgpuDir) throw new Error("the optional package 'webgpu' is not installed");
   // Import the package (not the addon) so its fixes to dawn.node (buffers unmapped on destroy) apply.
   const dawn = (await import(/* @vite-ignore */ 'webgpu')) as unknown as DawnModule;
-  const flags = (env.DIT_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
-  const gpu = dawn.create(flags);
+  const gpu = dawn.create(dawnFlags(env));
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
   }

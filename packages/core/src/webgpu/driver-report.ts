@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { findSharedLibrary } from '../shared-library.js';
 
 /** One Vulkan driver manifest (ICD json) the loader would read. */
 export interface VulkanIcd {
@@ -44,30 +44,6 @@ const MESA_REJECTED_BELOW = [23, 0];
 const DAWN_GLIBC = [2, 34];
 
 const STANDARD_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
-
-function run(command: string, args: string[]): string | null {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-  } catch {
-    return null;
-  }
-}
-
-let ldconfigCache: string | null | undefined;
-/** Finds a shared library the way the dynamic loader would: LD_LIBRARY_PATH, then the ldconfig cache, then the usual folders. */
-export function findSharedLibrary(name: string, env: Record<string, string | undefined> = process.env): string | null {
-  if (isAbsolute(name)) return existsSync(name) ? name : null;
-  for (const dir of (env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean)) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-  }
-  ldconfigCache ??= run('ldconfig', ['-p']) ?? run('/sbin/ldconfig', ['-p']);
-  const line = ldconfigCache?.split('\n').find((l) => l.trim().startsWith(name + ' '));
-  if (line) return line.split('=>').pop()!.trim();
-  for (const dir of ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib64', '/lib']) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-  }
-  return null;
-}
 
 function icdFilesFrom(env: Record<string, string | undefined>): { source: string; files: string[] } {
   for (const variable of ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES']) {

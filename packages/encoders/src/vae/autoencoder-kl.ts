@@ -4,7 +4,7 @@ import type { EncodeImageOptions, ImageAutoencoder } from '../interfaces.js';
 import { downsampleFactor, type AutoencoderKLConfig } from './config.js';
 import { decodeLatents } from './decoder.js';
 import { encodeMoments } from './encoder.js';
-import { DEFAULT_TILE_OVERLAP, decodeTilePlan, encodeTilePlan, tiledPass, type TilePlan, type TilingOptions } from './tiling.js';
+import { DEFAULT_TILE_OVERLAP, tiledPass, tilePlan, type TilePlan, type TilingOptions } from './tiling.js';
 import type { VaeWeights } from './weights.js';
 import { readAutoencoderKL, resolveAutoencoderKLFiles, type AutoencoderKLSourceOptions } from './load.js';
 
@@ -20,16 +20,13 @@ export interface AutoencoderKLOptions {
   tiling?: boolean | TilingOptions;
 }
 
-/** Options of AutoencoderKL.encode: those of every ImageAutoencoder, plus the posterior noise. */
-export interface AutoencoderKLEncodeOptions extends EncodeImageOptions {
-  /**
-   * The standard normal noise of the posterior sample, NCHW of the posterior's shape
-   * [B, latent, H/f, W/f], or a function giving it for that shape: mean + exp(logvar / 2) * noise,
-   * as diffusers' `latent_dist.sample(generator)`. Pass the `torch.randn` diffusers would draw to
-   * reproduce a Python sample. Default: normals from `new Rng(seed)`. Only with mode 'sample'.
-   */
-  noise?: tf.Tensor4D | ((shape: [number, number, number, number]) => tf.Tensor4D);
-}
+/**
+ * Options of AutoencoderKL.encode: those of every ImageAutoencoder. Its `noise` (NCHW of the
+ * posterior's shape [B, latent, H/f, W/f]) makes the sample mean + exp(logvar / 2) * noise, as
+ * diffusers' `latent_dist.sample(generator)`: pass the `torch.randn` diffusers would draw to
+ * reproduce a Python sample. Only with mode 'sample'.
+ */
+export type AutoencoderKLEncodeOptions = EncodeImageOptions;
 
 /** fromPretrained: where to find the model (hub options, subfolder, variant) and how to run it. */
 export interface AutoencoderKLLoadOptions extends AutoencoderKLSourceOptions, AutoencoderKLOptions {}
@@ -93,12 +90,11 @@ export class AutoencoderKL implements ImageAutoencoder {
   }
 
   /** The tile plan of a pass, when tiling is on and the input is larger than one tile. */
-  private tilePlan(pass: 'encode' | 'decode', latentHeight: number, latentWidth: number): TilePlan | undefined {
+  private planTiles(pass: 'encode' | 'decode', latentHeight: number, latentWidth: number): TilePlan | undefined {
     if (!this.tiling) return undefined;
     const tileLatentSize = this.tiling.tileLatentSize ?? Math.floor(this.config.sampleSize / this.downsample);
     if (latentHeight <= tileLatentSize && latentWidth <= tileLatentSize) return undefined;
-    const plan = pass === 'encode' ? encodeTilePlan : decodeTilePlan;
-    return plan(tileLatentSize, this.downsample, this.tiling.overlap ?? DEFAULT_TILE_OVERLAP);
+    return tilePlan(pass, tileLatentSize, this.downsample, this.tiling.overlap ?? DEFAULT_TILE_OVERLAP);
   }
 
   /** Raw VAE latents z -> the pipeline's latents: (z - mean) * scale / std, or (z - shift) * scale (diffusers' SDXL / SD3 conventions). */
@@ -126,7 +122,7 @@ export class AutoencoderKL implements ImageAutoencoder {
       throw new Error(`AutoencoderKL.encode: expected images [B, ${this.config.inChannels}, H, W], got [${images.shape.join(', ')}]`);
     }
     if (height % f || width % f) throw new Error(`AutoencoderKL.encode: image ${height}x${width} is not divisible by the downsample factor ${f}`);
-    const plan = this.tilePlan('encode', height / f, width / f);
+    const plan = this.planTiles('encode', height / f, width / f);
     const encodeOne = (image: tf.Tensor4D) => encodeMoments(image, this.weights, this.config, { attentionQueryChunk: this.attentionQueryChunk });
     const moments: tf.Tensor4D[] = [];
     for (let b = 0; b < batch; b++) {
@@ -186,7 +182,7 @@ export class AutoencoderKL implements ImageAutoencoder {
     if (channels !== this.latentChannels) {
       throw new Error(`AutoencoderKL.decode: expected ${this.latentChannels} latent channels, got latents [${latents.shape.join(', ')}]`);
     }
-    const plan = this.tilePlan('decode', h, w);
+    const plan = this.planTiles('decode', h, w);
     const pass = { attentionQueryChunk: this.attentionQueryChunk };
     const decodeOne = (z: tf.Tensor4D) => decodeLatents(z, this.weights, this.config, pass);
     const images: tf.Tensor4D[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downsampleFactor, parseAutoencoderKLConfig } from './config.js';
-import { decodeTilePlan, encodeTilePlan } from './tiling.js';
+import { tilePlan } from './tiling.js';
 
 describe('AutoencoderKL config', () => {
   it('reads diffusers fields with diffusers defaults', () => {
@@ -24,11 +24,11 @@ describe('AutoencoderKL config', () => {
 
 describe('tile geometry', () => {
   it('follows diffusers: SDXL tiles of 128 latents keep 768 pixels and blend 256', () => {
-    expect(decodeTilePlan(128, 8, 0.25)).toEqual({ tileSize: 128, stride: 96, blendExtent: 256, rowLimit: 768 });
-    expect(encodeTilePlan(128, 8, 0.25)).toEqual({ tileSize: 1024, stride: 768, blendExtent: 32, rowLimit: 96 });
+    expect(tilePlan('decode', 128, 8, 0.25)).toEqual({ tileSize: 128, stride: 96, blendExtent: 256, rowLimit: 768 });
+    expect(tilePlan('encode', 128, 8, 0.25)).toEqual({ tileSize: 1024, stride: 768, blendExtent: 32, rowLimit: 96 });
   });
 
   it('refuses overlaps that are not whole latents', () => {
-    expect(() => decodeTilePlan(10, 8, 0.25)).toThrow(/stride of 7 latents but 60 pixels kept per tile/);
+    expect(() => tilePlan('decode', 10, 8, 0.25)).toThrow(/stride of 7 latents but 60 pixels kept per tile/);
   });
 });

@@ -32,39 +32,26 @@ export interface TilePlan {
   rowLimit: number;
 }
 
-function checkTiling(what: string, tileLatentSize: number, overlap: number): void {
-  if (!Number.isInteger(tileLatentSize) || tileLatentSize < 1) throw new Error(`tiled ${what}: tileLatentSize must be a positive integer, got ${tileLatentSize}`);
-  if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiled ${what}: overlap must be in [0, 1), got ${overlap}`);
-}
-
-/** Decoding: latent tiles in, pixel tiles `downsample` times larger out (diffusers' tiled_decode). */
-export function decodeTilePlan(tileLatentSize: number, downsample: number, overlap: number): TilePlan {
-  checkTiling('decode', tileLatentSize, overlap);
-  const tileSampleSize = tileLatentSize * downsample;
-  const stride = Math.floor(tileLatentSize * (1 - overlap));
-  const blendExtent = Math.floor(tileSampleSize * overlap);
-  const rowLimit = tileSampleSize - blendExtent;
-  if (stride < 1 || stride * downsample !== rowLimit) {
+/**
+ * The tile plan of a pass, with diffusers' integer truncations: decoding takes latent tiles in and
+ * gives pixel tiles `downsample` times larger (`tiled_decode`), encoding the reverse (`_tiled_encode`).
+ */
+export function tilePlan(pass: 'encode' | 'decode', tileLatentSize: number, downsample: number, overlap: number): TilePlan {
+  if (!Number.isInteger(tileLatentSize) || tileLatentSize < 1) throw new Error(`tiled ${pass}: tileLatentSize must be a positive integer, got ${tileLatentSize}`);
+  if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiled ${pass}: overlap must be in [0, 1), got ${overlap}`);
+  const latents = { size: tileLatentSize, unit: 'latents' };
+  const pixels = { size: tileLatentSize * downsample, unit: 'pixels' };
+  const [input, output] = pass === 'decode' ? [latents, pixels] : [pixels, latents];
+  const stride = Math.floor(input.size * (1 - overlap));
+  const blendExtent = Math.floor(output.size * overlap);
+  const rowLimit = output.size - blendExtent;
+  // The input advanced by one stride must be the output a tile keeps, scaled by downsample.
+  if (stride < 1 || stride * output.size !== rowLimit * input.size) {
     throw new Error(
-      `tiled decode: tile ${tileLatentSize} with overlap ${overlap} gives a stride of ${stride} latents but ${rowLimit} pixels kept per tile; choose a tile size whose overlap is a whole number of latents`,
+      `tiled ${pass}: tile ${tileLatentSize} with overlap ${overlap} gives a stride of ${stride} ${input.unit} but ${rowLimit} ${output.unit} kept per tile; choose a tile size whose overlap is a whole number of latents`,
     );
   }
-  return { tileSize: tileLatentSize, stride, blendExtent, rowLimit };
-}
-
-/** Encoding: pixel tiles in, moment tiles `downsample` times smaller out (diffusers' _tiled_encode). */
-export function encodeTilePlan(tileLatentSize: number, downsample: number, overlap: number): TilePlan {
-  checkTiling('encode', tileLatentSize, overlap);
-  const tileSampleSize = tileLatentSize * downsample;
-  const stride = Math.floor(tileSampleSize * (1 - overlap));
-  const blendExtent = Math.floor(tileLatentSize * overlap);
-  const rowLimit = tileLatentSize - blendExtent;
-  if (stride < 1 || stride !== rowLimit * downsample) {
-    throw new Error(
-      `tiled encode: tile ${tileLatentSize} with overlap ${overlap} gives a stride of ${stride} pixels but ${rowLimit} latents kept per tile; choose a tile size whose overlap is a whole number of latents`,
-    );
-  }
-  return { tileSize: tileSampleSize, stride, blendExtent, rowLimit };
+  return { tileSize: input.size, stride, blendExtent, rowLimit };
 }
 
 /** Cross-fades the end of `a` into the start of `b` along `axis` (1 rows, 2 columns); returns the new `b`. */

@@ -9,17 +9,24 @@ export interface CheckpointInfo {
   state: TrainState;
 }
 
-/** The complete checkpoints in a folder (those with a readable state.json), oldest step first. */
-export async function listCheckpoints(dir: string): Promise<CheckpointInfo[]> {
+/** The folders in `dir` that may be checkpoints: every one but hidden ones (temporaries); none when `dir` does not exist. */
+export async function checkpointFolders(dir: string): Promise<{ name: string; path: string }[]> {
   if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map(({ name }) => ({ name, path: join(dir, name) }));
+}
+
+/**
+ * The complete checkpoints in a folder (those with a readable state.json), oldest step first.
+ * Their files are not opened: `scanCheckpoints` also checks those, and lists damaged checkpoints.
+ */
+export async function listCheckpoints(dir: string): Promise<CheckpointInfo[]> {
   const found: CheckpointInfo[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
+  for (const { name, path } of await checkpointFolders(dir)) {
     try {
       const statePath = join(path, CHECKPOINT_FILES.state);
       const state = parseTrainState(JSON.parse(await readFile(statePath, 'utf8')), statePath);
-      found.push({ name: entry.name, path, state });
+      found.push({ name, path, state });
     } catch {
       // Not a checkpoint (or a damaged one): ignored, never deleted.
     }

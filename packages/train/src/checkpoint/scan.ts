@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointDamage, inspectCheckpoint } from './integrity.js';
+import { checkpointFolders } from './list.js';
 import { CHECKPOINT_FILES, type TrainState } from './state.js';
 
 /** A checkpoint folder found in a run, good or damaged. */
@@ -25,19 +25,16 @@ const NAME = /^epoch-\d+-step-(\d+)$/;
  * read). Damaged ones are listed with their problem, never deleted.
  */
 export async function scanCheckpoints(dir: string): Promise<ScannedCheckpoint[]> {
-  if (!existsSync(dir)) return [];
   const found: ScannedCheckpoint[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    const named = NAME.exec(entry.name);
+  for (const { name, path } of await checkpointFolders(dir)) {
+    const named = NAME.exec(name);
     if (!named && !existsSync(join(path, CHECKPOINT_FILES.state))) continue;
     try {
       const state = await inspectCheckpoint(path);
-      found.push({ name: entry.name, path, step: state.position.globalStep, state });
+      found.push({ name, path, step: state.position.globalStep, state });
     } catch (error) {
       if (!(error instanceof CheckpointDamage)) throw error;
-      found.push({ name: entry.name, path, step: named ? Number(named[1]) : -1, problem: error.problem });
+      found.push({ name, path, step: named ? Number(named[1]) : -1, problem: error.problem });
     }
   }
   return found.sort((a, b) => a.step - b.step || a.name.localeCompare(b.name));

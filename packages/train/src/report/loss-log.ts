@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { ExponentialAverage } from '@dit/core';
+import { CSV_LOG_HEADER } from '../logs/csv-log.js';
 
 /** One row of a training log: the original's `Epoch,Global_Step,Loss,LR` columns. */
 export interface LossLogRow {
@@ -8,7 +10,8 @@ export interface LossLogRow {
   lr: number;
 }
 
-export const LOSS_LOG_COLUMNS = ['Epoch', 'Global_Step', 'Loss', 'LR'] as const;
+/** The columns read, as the trainer writes them (`CSV_LOG_HEADER`). */
+const LOSS_LOG_COLUMNS = CSV_LOG_HEADER.split(',');
 
 /** Parses `log.csv`; every error names the file and line. Non-finite losses are kept (they are news). */
 export function parseLossLog(text: string, file = 'log.csv'): LossLogRow[] {
@@ -46,13 +49,10 @@ export async function readLossLog(file: string): Promise<LossLogRow[]> {
  */
 export function smoothLosses(values: readonly number[], weight: number): number[] {
   if (!(weight >= 0 && weight < 1)) throw new Error(`smoothing weight must be in [0, 1), got ${weight}`);
-  let average = 0;
-  let debias = 0;
+  const average = new ExponentialAverage(weight);
   return values.map((value) => {
-    if (!Number.isFinite(value)) return debias > 0 ? average / debias : Number.NaN;
-    average = weight * average + (1 - weight) * value;
-    debias = weight * debias + (1 - weight);
-    return average / debias;
+    if (Number.isFinite(value)) average.add(value);
+    return average.value;
   });
 }
 

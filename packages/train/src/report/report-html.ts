@@ -28,7 +28,7 @@ export async function writeRunReport(path: string, input: RunReportInput): Promi
     epochs: first && last ? `${first.epoch}–${last.epoch}` : '–',
     'first epoch mean loss': first ? first.loss.toFixed(4) : '–',
     'last epoch mean loss': last ? last.loss.toFixed(4) : '–',
-    'lowest step loss': finite.length ? Math.min(...finite.map((r) => r.loss)).toFixed(4) : '–',
+    'lowest step loss': finite.length ? finite.reduce((lowest, r) => Math.min(lowest, r.loss), Infinity).toFixed(4) : '–',
     'non-finite losses': String(input.rows.length - finite.length),
     ...input.facts,
   };

@@ -13,9 +13,10 @@ async function step(model: SingleStreamDiTV2, inputs: ReturnType<typeof randomIn
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   let gradients: Float32Array[] = [];
   try {
-    const profile = await tf.profile(() => {
+    const profile = await tf.profile(async () => {
       const result = model.valueAndGradients(() => tf.mean(tf.square(model.forward(x, t, text))) as tf.Scalar);
-      gradients = result.gradients.map((gradient) => gradient.dataSync() as Float32Array);
+      // await, not dataSync: webgpu under Node has no synchronous read.
+      gradients = await Promise.all(result.gradients.map(async (gradient) => (await gradient.data()) as Float32Array));
       tf.dispose([result.value, ...result.gradients]);
     });
     return { gradients, peakBytes: profile.peakBytes };

@@ -25,7 +25,7 @@ export interface Scale {
   textEncoder: string | null;
 }
 
-/** The original's run (SPEC sections 1, 2, 5): 512 px buckets, the 216M-parameter model, 256 text tokens. */
+/** The original's run (SPEC sections 1, 2, 5): 512 px buckets, the 229M-parameter model, 256 text tokens. */
 const full: Scale = {
   name: 'full',
   buckets: [

@@ -8,7 +8,7 @@ export interface OverfitConfig {
   outDir: string;
   /** Optimiser steps (the original: 1000). */
   steps: number;
-  /** Learning rate (the original: 1e-4 for its 216M-parameter model; a tiny one takes more). */
+  /** Learning rate (the original: 1e-4 for its 229M-parameter model; a tiny one takes more). */
   lr: number;
   /** Copies of the image per step, each with its own noise and time. */
   batchSize: number;

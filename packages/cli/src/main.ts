@@ -89,7 +89,7 @@ export function buildProgram(io: CliIo = defaultIo, exit: ExitState = { code: EX
 
   program
     .command('doctor')
-    .description('report the tfjs backend, versions, and whether CUDA 11 / cuDNN 8 are visible for tfjs-node-gpu')
+    .description('report the tfjs backend and why faster ones were skipped, package versions, the libtensorflow and CUDA/cuDNN libraries the native packages find, and the WebGPU adapter')
     .option('--json', 'print the report as JSON')
     .action(async (options: { json?: boolean }) => {
       const report = await doctor();

@@ -25,7 +25,7 @@ export { libtensorflowReports, loadedLibtensorflow, type LibtensorflowReport, ty
 export { findSharedLibrary } from './shared-library.js';
 export { Rng, toRng, type RngLike, type RngState } from './rng.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
-export { tempPathFor, isTempFileName, tempWriterPid, removeTempFiles, type RemoveTempFilesOptions } from './temp-files.js';
+export { tempPathFor, isTempFileName, tempWriterPid, isOtherLiveProcess, removeTempFiles, type RemoveTempFilesOptions } from './temp-files.js';
 export { withDefaults, definedOnly, type WithDefaults } from './with-defaults.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { Progress, ExponentialAverage, formatDuration, type ProgressOptions, type ProgressStream } from './progress.js';

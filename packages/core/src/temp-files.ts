@@ -32,8 +32,8 @@ export interface RemoveTempFilesOptions {
   keepLiveWriters?: boolean;
 }
 
-/** Whether process `pid`, other than this one, is running. */
-function isOtherLiveProcess(pid: number): boolean {
+/** Whether process `pid`, other than this one, is running (a writer that may still be at work). */
+export function isOtherLiveProcess(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
     process.kill(pid, 0);

@@ -1,4 +1,4 @@
-import { Progress } from '@dit/core';
+import { isTempFileName, Progress } from '@dit/core';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeNonFiniteEntry, readCacheEntry } from './cache-entry.js';
@@ -73,7 +73,7 @@ export async function verifyCache(cacheDir: string, options: VerifyCacheOptions 
   const notes: string[] = [];
   for (const name of (await readdir(cacheDir)).sort()) {
     if (listed.has(name) || name === MANIFEST_FILE || name === REPORT_FILE) continue;
-    if (name.startsWith('.') && name.endsWith('.tmp')) notes.push(`${join(cacheDir, name)}: a temporary file of an interrupted run (the next preprocess removes it)`);
+    if (isTempFileName(name)) notes.push(`${join(cacheDir, name)}: a temporary file of an interrupted run (the next preprocess removes it)`);
     else if (name.endsWith('.safetensors')) notes.push(`${join(cacheDir, name)}: not listed in ${MANIFEST_FILE}, so training does not read it`);
   }
   return { cacheDir, entries: manifest.entries.length, ok: problems.length === 0, problems, notes };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTempFileName } from '@dit/core';
+import { isCheckpointTemporary } from './checkpoint/retention.js';
 
 /** What a run writes into its output folder (schedule.json aside, which describes the next run too). */
 export const RUN_FILES = ['checkpoints', 'final', 'samples', 'log.csv', 'log.jsonl'] as const;
@@ -12,7 +12,7 @@ export async function existingRunFiles(outputDir: string): Promise<string[]> {
   for (const name of RUN_FILES) {
     const path = join(outputDir, name);
     if (!existsSync(path)) continue;
-    if (name === 'checkpoints' && (await readdir(path)).every((entry) => isTempFileName(entry) || entry.startsWith('.tmp-'))) continue;
+    if (name === 'checkpoints' && (await readdir(path)).every(isCheckpointTemporary)) continue;
     present.push(name);
   }
   return present;

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeTempFiles } from '@dit/core';
+import { isOtherLiveProcess, isTempFileName, removeTempFiles } from '@dit/core';
 import { listCheckpoints } from './list.js';
 
 export interface RetentionOptions {
@@ -38,6 +38,11 @@ export async function applyRetention(options: RetentionOptions): Promise<string[
 /** `.tmp-<name>-<pid>-<random>`: checkpoint temporaries of @dit 0.1, still cleared. */
 const LEGACY_TEMP = /^\.tmp-.+-(\d+)-[0-9a-z]+$/;
 
+/** Whether a name in a checkpoints folder is a checkpoint being (or left half) written. */
+export function isCheckpointTemporary(name: string): boolean {
+  return isTempFileName(name) || LEGACY_TEMP.test(name);
+}
+
 /**
  * Removes temporary folders left by checkpoint writes (core's `tempPathFor` naming) of processes
  * that no longer run; a process still running may be writing its checkpoint now.
@@ -52,14 +57,4 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
     removed.push(name);
   }
   return removed;
-}
-
-function isOtherLiveProcess(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

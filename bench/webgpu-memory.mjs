@@ -69,14 +69,14 @@ phases.push(await measured('forward + backward', async () => {
   await step.value.data();
 }));
 phases.push(await measured('AdamW update (first: creates the moments)', async () => {
-  optimizer.apply(step.named, 1e-4);
+  await optimizer.apply(step.named, 1e-4);
   tf.dispose([step.value, ...step.named.values()]);
 }));
 for (let i = 0; i < 2; i++) {
   phases.push(await measured(`full step ${i + 2}`, async () => {
     step = gradients();
     await step.value.data();
-    optimizer.apply(step.named, 1e-4);
+    await optimizer.apply(step.named, 1e-4);
     tf.dispose([step.value, ...step.named.values()]);
   }));
 }

@@ -114,7 +114,6 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (training.nonFinite !== 'stop' && training.nonFinite !== 'skip') throw new Error(`nonFinite must be 'stop' or 'skip', got ${JSON.stringify(training.nonFinite)}`);
   if (typeof training.resume !== 'boolean' && typeof training.resume !== 'string') throw new Error(`resume must be true, false or a checkpoint path`);
   for (const field of ['resumeFallback', 'startOver'] as const) {
-    training[field] ??= TRAIN_DEFAULTS[field];
     if (typeof training[field] !== 'boolean') throw new Error(`${field} must be true or false, got ${JSON.stringify(training[field])}`);
   }
   if (training.startOver && training.resume !== false) throw new Error('startOver starts a new run: it cannot go with resume');

@@ -35,6 +35,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A 3-epoch tiny run of `dit train` on the cache, in `dir/<name>`. */
+async function trainedRun(name: string): Promise<string> {
+  const run = join(dir, name);
+  const trained = capture();
+  const trainArgs = ['train', '--cache', join(dir, 'cache'), '--out', run, '--preset', 'tiny', '--epochs', '3', '--batch-size', '1', '--no-progress'];
+  expect(await runCli(trainArgs, trained.io), trained.err.join('\n')).toBe(EXIT.ok);
+  return run;
+}
+
 describe('dit sample', () => {
   const textArgs = ['--text-encoder', 'random:tiny', '--vae', 'pixel:4', '--steps', '4', '--sampler', 'euler'];
 
@@ -81,6 +90,20 @@ describe('dit sample', () => {
     expect(await sharp(join(out, file)).metadata()).toMatchObject({ width: metadata.width, height: metadata.height });
   });
 
+  it('samples a training checkpoint with the encoders its run.json names, without encoder flags', async () => {
+    const run = await trainedRun('checkpoint');
+    const checkpoint = join(run, 'checkpoints', readdirSync(join(run, 'checkpoints')).sort().at(-1)!);
+    const out = join(dir, 'from-checkpoint');
+    const { io, err } = capture();
+    expect(await runCli(['sample', '--model', checkpoint, '--prompt', 'A pink rose', '--steps', '2', '--width', '32', '--height', '32', '--out', out], io), err.join('\n')).toBe(EXIT.ok);
+    const text = readPngText(readFileSync(join(out, pngs(out)[0])));
+    expect(text).toMatchObject({ text_encoder: 'random:tiny:0', vae: 'pixel:4', weights: 'ema', model: join(checkpoint, 'ema.safetensors') });
+    // Flags still win over run.json.
+    const { io: flagged } = capture();
+    expect(await runCli(['sample', '--model', checkpoint, '--prompt', 'A pink rose', '--steps', '2', '--width', '32', '--height', '32', '--text-encoder', 'random:tiny:5', '--out', join(out, 'flagged')], flagged)).toBe(EXIT.ok);
+    expect(readPngText(readFileSync(join(out, 'flagged', pngs(join(out, 'flagged'))[0]))).text_encoder).toBe('random:tiny:5');
+  });
+
   it('names what is wrong and exits 2', async () => {
     const base = ['sample', '--model', model(), '--out', join(dir, 'bad')];
     const cases: [string[], RegExp][] = [
@@ -97,10 +120,7 @@ describe('dit sample', () => {
       expect(err.join('\n')).toMatch(message);
     }
     // A run whose newest checkpoint is damaged: refused by name, with the newest good one to use instead.
-    const run = join(dir, 'run');
-    const trained = capture();
-    const trainArgs = ['train', '--cache', join(dir, 'cache'), '--out', run, '--preset', 'tiny', '--epochs', '3', '--batch-size', '1', '--no-progress'];
-    expect(await runCli(trainArgs, trained.io), trained.err.join('\n')).toBe(EXIT.ok);
+    const run = await trainedRun('damaged');
     const good = readdirSync(join(run, 'checkpoints')).sort().at(-1)!;
     await rm(join(run, 'final'), { recursive: true });
     await mkdir(join(run, 'checkpoints', 'epoch-0009-step-0000099'));

@@ -19,11 +19,11 @@ export interface SampleImagesOptions {
   prompts?: string[];
   /** Encoded as the unconditional text; without it the unconditional text is all zeros (as in training). */
   negativePrompt?: string;
-  /** A spec (`loadTextEncoder` of @dit/pipeline) or an encoder. Default: the folder's pipeline.json, else T5Gemma 2. */
+  /** A spec (`loadTextEncoder` of @dit/pipeline) or an encoder. Default: the folder's pipeline.json (a checkpoint: its run's run.json), else T5Gemma 2. */
   textEncoder?: string | TextEncoder;
   /** Cached entries (.safetensors) to sample from their text embeddings, at their size. */
   entries?: string[];
-  /** A spec (`loadAutoencoder`) or an autoencoder. Default: the entries' autoencoder, else pipeline.json's, else the EQ-SDXL VAE. */
+  /** A spec (`loadAutoencoder`) or an autoencoder. Default: the entries' autoencoder, else pipeline.json's (a checkpoint: its run's run.json), else the EQ-SDXL VAE. */
   vae?: string | ImageAutoencoder;
   /** Image size in pixels for prompts (default: pipeline.json's, else 512); entries use their own unless these are given. */
   width?: number;
@@ -115,12 +115,15 @@ export async function sampleImages(options: SampleImagesOptions): Promise<Sample
   const source = await findSampleSource(request.model, request.weights);
   let vae = request.vae;
   if (vae === undefined && entries.length > 0) vae = autoencoderSpecFromId((await readCacheEntryHeader(entries[0])).metadata.autoencoder);
+  // A checkpoint has no pipeline.json: its run's run.json names the encoders.
+  vae ??= source.parts?.autoencoder;
+  const textEncoder = request.textEncoder ?? source.parts?.textEncoder;
   const sampler = request.sampler;
   const pipe = await flagErrors(() =>
     DiTPipeline.fromPretrained(source.dir, {
       weights: source.weightsFile,
       // Entries bring their own text embeddings: no text encoder to load.
-      textEncoder: prompts.length > 0 ? request.textEncoder : null,
+      textEncoder: prompts.length > 0 ? textEncoder : null,
       autoencoder: vae,
       latentNormalization: { std: request.latentStd ?? source.latentNorm?.std, offset: request.latentOffset ?? source.latentNorm?.offset },
       sampling: { steps: request.steps, sampler, guidanceScale: request.cfg, cfgMode: request.cfgMode, shift: request.shift, width: request.width, height: request.height },

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CONFIG_FILE, WEIGHTS_FILE } from '@dit/model';
 import { PIPELINE_FILE } from '@dit/pipeline';
 import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { foreignFileNote } from '../foreign-files.js';
+import { readRunRecord, RUN_FILE } from './run-record.js';
 
 /** Which weights of a training checkpoint to sample with. */
 export type CheckpointWeights = 'ema' | 'model';
@@ -24,6 +25,20 @@ export interface SampleSource {
    * (`from` names it); null leaves it to the folder's pipeline.json (or none).
    */
   latentNorm: (TrainedLatentNorm & { from: string }) | null;
+  /**
+   * For a checkpoint of a `dit train` run: the encoders its run.json names (`from` names the
+   * file), so that sampling a checkpoint needs no encoder flags; null elsewhere.
+   */
+  parts: { textEncoder: string; autoencoder: string; from: string } | null;
+}
+
+/** The encoders of the run a checkpoint `<run>/checkpoints/<name>` belongs to, from `<run>/run.json`. */
+async function partsFromRun(checkpoint: string): Promise<SampleSource['parts']> {
+  const folder = dirname(resolve(checkpoint));
+  if (basename(folder) !== 'checkpoints') return null;
+  const runDir = dirname(folder);
+  const record = await readRunRecord(runDir);
+  return record ? { textEncoder: record.textEncoder, autoencoder: record.vae, from: join(runDir, RUN_FILE) } : null;
 }
 
 /**
@@ -49,7 +64,7 @@ async function normFromCheckpoint(dir: string): Promise<SampleSource['latentNorm
 
 /**
  * Finds the weights to sample from `path`: a training checkpoint (state.json; `weights` picks
- * EMA or raw weights, EMA by default when present), a pipeline or model folder (config.json +
+ * EMA or raw weights, EMA by default when present; the encoders its run's run.json names), a pipeline or model folder (config.json +
  * model.safetensors, and pipeline.json when the trainer or `savePretrained` wrote it; a run's
  * `final/` without one takes its normalisation from the run's latest checkpoint), or a run
  * folder (its `final/`, else its latest checkpoint).
@@ -61,13 +76,13 @@ export async function findSampleSource(path: string, weights?: CheckpointWeights
     const chosen = weights ?? (hasEma ? 'ema' : 'model');
     if (chosen === 'ema' && !hasEma) throw new CliError(`--weights ema: ${path} has no ${CHECKPOINT_FILES.ema} (that phase kept no EMA); use --weights model`, EXIT.usage);
     const weightsFile = CHECKPOINT_FILES[chosen];
-    return { dir: path, weightsFile, weightsPath: join(path, weightsFile), weights: chosen, latentNorm: await normFromCheckpoint(path) };
+    return { dir: path, weightsFile, weightsPath: join(path, weightsFile), weights: chosen, latentNorm: await normFromCheckpoint(path), parts: await partsFromRun(path) };
   }
   if (existsSync(join(path, CONFIG_FILE)) && existsSync(join(path, WEIGHTS_FILE))) {
     if (weights) throw new CliError(`--weights applies to training checkpoints; ${path} is a model folder`, EXIT.usage);
     // Runs from before pipeline.json: the normalisation of the run's last checkpoint.
     const latest = !existsSync(join(path, PIPELINE_FILE)) && basename(path) === 'final' ? await latestCheckpoint(join(dirname(path), 'checkpoints')) : undefined;
-    return { dir: path, weightsFile: WEIGHTS_FILE, weightsPath: join(path, WEIGHTS_FILE), weights: 'pretrained', latentNorm: latest ? await normFromCheckpoint(latest.path) : null };
+    return { dir: path, weightsFile: WEIGHTS_FILE, weightsPath: join(path, WEIGHTS_FILE), weights: 'pretrained', latentNorm: latest ? await normFromCheckpoint(latest.path) : null, parts: null };
   }
   if (existsSync(join(path, 'final', WEIGHTS_FILE))) return findSampleSource(join(path, 'final'), weights);
   const latest = await newestCheckpoint(join(path, 'checkpoints'));

@@ -19,11 +19,9 @@ import {
 import { CliError, EXIT } from '../errors.js';
 import { loadAutoencoder } from '../loaders.js';
 import { autoencoderSpecFromId, textEncoderSpecFromId } from '@dit/pipeline';
+import { writeRunRecord } from './run-record.js';
 import { resolveTrainModelConfig } from './train-model-config.js';
 import { resolveTrainSchedule, type LatentNormMode } from './train-schedule.js';
-
-/** `<out>/run.json`: the cache folder and the command lines that continue and sample the run. */
-export const RUN_FILE = 'run.json';
 
 /** `dit train`'s options as commander (or a --config file) gives them. */
 export interface TrainCommandOptions {
@@ -200,12 +198,7 @@ export async function trainCommand(flags: TrainCommandOptions, io: TrainCommandI
           if (scheduleWritten) return;
           await writeJsonAtomic(join(flags.out, 'schedule.json'), schedule);
           // What tools outside this process need to continue the run (examples/pytorch-accelerate reads it).
-          await writeJsonAtomic(join(flags.out, RUN_FILE), {
-            cache: resolve(flags.cache),
-            resume: resumeCommandLine(argv),
-            vae: parts.autoencoder,
-            textEncoder: parts.textEncoder,
-          });
+          await writeRunRecord(flags.out, { cache: resolve(flags.cache), resume: resumeCommandLine(argv), vae: parts.autoencoder, textEncoder: parts.textEncoder });
           scheduleWritten = true;
         },
         validation: validation ?? false,

@@ -7,10 +7,13 @@ import { relativeError } from './test-helpers.js';
 
 const webgpu = await webgpuForTests();
 
-// Widths whose vec4 count is not a multiple of the 64-thread row workgroup: 17, and 130 (3 per thread).
+// Widths whose vec4 count is not a multiple of the 64-thread row workgroup: 17, and 130 (3 per thread);
+// and more rows than one dispatch dimension takes (65535 workgroups), which tfjs folds into a 2-D grid
+// whose spare workgroups redo the last row.
 const cases = [
   { rows: 5, width: 68 },
   { rows: 9, width: 520 },
+  { rows: 65535 + 300, width: 8 },
 ];
 
 describe.skipIf(!webgpu.available)(`LayerNorm on webgpu${webgpu.skipNote}`, () => {

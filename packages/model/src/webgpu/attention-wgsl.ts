@@ -36,11 +36,28 @@ export const ROPE_WGSL = /* wgsl */ `
   }
 `;
 
+/** Key tile sizes of the query-row programs, largest first. */
+export const KEY_TILES = [32, 16, 8, 4] as const;
+
+/** Bytes of workgroup storage a key tile takes (k and v rows). */
+const keyTileBytes = (tile: number, headDim: number) => 2 * tile * headDim * 4;
+
 /** Keys per shared-memory tile of the query-row programs: as many as the workgroup storage holds (k and v rows), at most 32; 0 when not even 4 fit. */
 export function keyTileSize(headDim: number, workgroupStorageBytes: number): number {
-  let tile = 32;
-  while (tile > 4 && 2 * tile * headDim * 4 > workgroupStorageBytes) tile /= 2;
-  return 2 * tile * headDim * 4 <= workgroupStorageBytes ? tile : 0;
+  return KEY_TILES.find((tile) => keyTileBytes(tile, headDim) <= workgroupStorageBytes) ?? 0;
+}
+
+/**
+ * The key tile to run: `forced` when given (tests run every size on one device; it must be one of
+ * KEY_TILES and fit), else the largest that fits.
+ */
+export function chooseKeyTile(headDim: number, workgroupStorageBytes: number, forced: number | undefined, kernel: string): number {
+  if (forced === undefined) return keyTileSize(headDim, workgroupStorageBytes);
+  if (!(KEY_TILES as readonly number[]).includes(forced)) throw new Error(`${kernel}: keyTile must be one of ${KEY_TILES.join(', ')}, got ${forced}`);
+  if (keyTileBytes(forced, headDim) > workgroupStorageBytes) {
+    throw new Error(`${kernel}: keyTile ${forced} at head dim ${headDim} needs ${keyTileBytes(forced, headDim)} bytes of workgroup storage, the device has ${workgroupStorageBytes}`);
+  }
+  return forced;
 }
 
 /**

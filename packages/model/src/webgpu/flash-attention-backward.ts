@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AttentionGeometry } from './flash-attention-forward.js';
-import { headConstantsWgsl, keyTileSize, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
+import { chooseKeyTile, headConstantsWgsl, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
 import { divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram, workgroupStorageBytes } from './program.js';
 
 /**
@@ -28,15 +28,24 @@ function keyBlockBytes(headDim: number, { keysPerThread, queriesPerThread }: Key
   return 4 * (2 * keys * headDim + 2 * queries * headDim + 2 * queries * keys + 2 * queries);
 }
 
+/** Every dK/dV tiling, largest first. */
+export const KEY_BLOCK_TILES: readonly KeyBlockTiles[] = [2, 1].flatMap((keysPerThread) => [4, 2, 1].map((queriesPerThread) => ({ keysPerThread, queriesPerThread })));
+
 /** The largest dK/dV tiles whose shared memory fits, or undefined. */
 export function backwardTiles(headDim: number, workgroupStorageBytes: number): KeyBlockTiles | undefined {
-  for (const keysPerThread of [2, 1]) {
-    for (const queriesPerThread of [4, 2, 1]) {
-      const tiles = { keysPerThread, queriesPerThread };
-      if (keyBlockBytes(headDim, tiles) <= workgroupStorageBytes) return tiles;
-    }
+  return KEY_BLOCK_TILES.find((tiles) => keyBlockBytes(headDim, tiles) <= workgroupStorageBytes);
+}
+
+/** `forced` when given (tests run every tiling on one device; it must be one of KEY_BLOCK_TILES and fit), else the largest that fits. */
+function chooseKeyBlockTiles(headDim: number, workgroupStorageBytes: number, forced: KeyBlockTiles | undefined): KeyBlockTiles | undefined {
+  if (forced === undefined) return backwardTiles(headDim, workgroupStorageBytes);
+  const where = `DitFlashAttentionBackward: keyBlock ${JSON.stringify(forced)}`;
+  if (!KEY_BLOCK_TILES.some((tiles) => tiles.keysPerThread === forced.keysPerThread && tiles.queriesPerThread === forced.queriesPerThread)) {
+    throw new Error(`${where} is not one of ${KEY_BLOCK_TILES.map((tiles) => JSON.stringify(tiles)).join(', ')}`);
   }
-  return undefined;
+  const bytes = keyBlockBytes(headDim, forced);
+  if (bytes > workgroupStorageBytes) throw new Error(`${where} at head dim ${headDim} needs ${bytes} bytes of workgroup storage, the device has ${workgroupStorageBytes}`);
+  return forced;
 }
 
 /** rowDot [B * heads, N]: dO . O per query row. */
@@ -338,15 +347,16 @@ class KeyValueGradientProgram implements WebgpuProgram {
   }
 }
 
-type BackwardAttrs = AttentionGeometry;
+/** The geometry and, for tests, forced tiles (default: the largest that fit the device). */
+type BackwardAttrs = AttentionGeometry & { keyTile?: number; keyBlock?: KeyBlockTiles };
 
 /** qkv, cos, sin, attention output rows, log-sum-exp [B * heads, N], dOutput -> d(qkv) [B * N, 3D]. */
 export const flashAttentionBackwardKernel: WebgpuKernel<BackwardAttrs> = {
   name: 'DitFlashAttentionBackward',
   run(backend: WebgpuBackendLike, [qkv, cos, sin, attended, logSumExp, dOutput], attrs) {
     const storage = workgroupStorageBytes(backend);
-    const tiles = backwardTiles(attrs.headDim, storage);
-    const keyTile = keyTileSize(attrs.headDim, storage);
+    const tiles = chooseKeyBlockTiles(attrs.headDim, storage, attrs.keyBlock);
+    const keyTile = chooseKeyTile(attrs.headDim, storage, attrs.keyTile, 'DitFlashAttentionBackward');
     if (!tiles || keyTile === 0) throw new Error(`DitFlashAttentionBackward: head dim ${attrs.headDim} does not fit ${storage} bytes of workgroup storage`);
     const uniforms = [
       { type: 'int32' as const, data: [attrs.tokens] },

@@ -1,4 +1,4 @@
-import { headConstantsWgsl, keyTileSize, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
+import { chooseKeyTile, headConstantsWgsl, keyValueTileWgsl, ROPE_WGSL } from './attention-wgsl.js';
 import { divideRoundingUp, type WebgpuBackendLike, type WebgpuKernel, type WebgpuProgram, workgroupStorageBytes } from './program.js';
 
 /** Attention geometry: tokens are rows b * tokens + n of the fused qkv [B * N, 3 * heads * headDim]. */
@@ -127,7 +127,7 @@ class FlashAttentionForwardProgram implements WebgpuProgram {
   }
 }
 
-export type FlashForwardAttrs = AttentionGeometry & { withStats: boolean };
+export type FlashForwardAttrs = AttentionGeometry & { withStats: boolean; /** Forced key tile (tests); default the largest that fits. */ keyTile?: number };
 
 /**
  * qkv [B * N, 3D], cos and sin [N, headDim] -> the attention output rows [B * N * D], followed
@@ -136,7 +136,7 @@ export type FlashForwardAttrs = AttentionGeometry & { withStats: boolean };
 export const flashAttentionForwardKernel: WebgpuKernel<FlashForwardAttrs> = {
   name: 'DitFlashAttentionForward',
   run(backend: WebgpuBackendLike, [qkv, cos, sin], attrs) {
-    const keyTile = keyTileSize(attrs.headDim, workgroupStorageBytes(backend));
+    const keyTile = chooseKeyTile(attrs.headDim, workgroupStorageBytes(backend), attrs.keyTile, 'DitFlashAttentionForward');
     const program = new FlashAttentionForwardProgram(attrs, keyTile, attrs.withStats);
     const statsOffset = attrs.batch * attrs.tokens * attrs.heads * attrs.headDim;
     return backend.runWebGPUProgram(program, [qkv, cos, sin], 'float32', [

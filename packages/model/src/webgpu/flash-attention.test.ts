@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webgpuForTests } from '../../../../tests/helpers/webgpu.js';
 import { applyRope, ropeTables, type RopeTables } from '../rope.js';
 import { flashAttentionApplies, flashAttentionBackward, flashAttentionForward, flashAttentionSupportsHeadDim, type AttentionGeometry } from './flash-attention.js';
+import { KEY_TILES } from './attention-wgsl.js';
+import { KEY_BLOCK_TILES } from './flash-attention-backward.js';
 import { setWebgpuKernelsEnabled } from './switches.js';
 import { relativeError } from './test-helpers.js';
 
@@ -39,7 +41,9 @@ const cases: Case[] = [
   { name: 'head dim 128, 1 head, 21 tokens', batch: 1, heads: 1, headDim: 128, textLength: 1, grid: [4, 5] },
 ];
 
-describe.skipIf(!webgpu.available)(`flash attention on webgpu${webgpu.skipNote}`, () => {
+// lavapipe compiles each kernel variant with LLVM the first time: with a cold Mesa shader cache
+// (a fresh CI machine) head dim 128 alone took 57 s on an idle 2-core machine.
+describe.skipIf(!webgpu.available)(`flash attention on webgpu${webgpu.skipNote}`, { timeout: 300_000 }, () => {
   beforeAll(() => webgpu.use());
   afterAll(() => {
     setWebgpuKernelsEnabled('env');
@@ -73,6 +77,51 @@ describe.skipIf(!webgpu.available)(`flash attention on webgpu${webgpu.skipNote}`
     expect(relativeError(gradient, expectedGradient)).toBeLessThan(5e-6);
 
     tf.dispose([flash.output, flash.logSumExp!, inference.output, dQkv, reference.output, reference.logSumExp, referenceGradient, qkv, dOutput, rope.cos, rope.sin]);
+  });
+
+  // Devices differ in workgroup storage (16 KiB is WebGPU's minimum, 32 KiB here, more on some
+  // GPUs), so each picks other tiles (head dim 128 takes 2 x 16 keys and 2 x 4 queries from
+  // 43 KiB up, head dim 96 2 x 16 and 1 x 4 at 32 KiB): every tiling runs here, forced, against
+  // the generic path. At head dim 16 only: the tiles, not the head dim, shape these code paths,
+  // and each new shader costs seconds of LLVM compilation on lavapipe with a cold shader cache.
+  it('matches the generic path with every tile size: head dim 16', async () => {
+    const { batch, heads, headDim, textLength, grid } = cases[0];
+    const rope = ropeTables({ textLength, gridHeight: grid[0], gridWidth: grid[1], headDim });
+    const tokens = textLength + grid[0] * grid[1];
+    const geometry = { batch, heads, tokens, headDim, scale: 1 / Math.sqrt(headDim) };
+    const qkv = tf.mul(tf.randomNormal([batch * tokens, 3 * heads * headDim], 0, 1, 'float32', headDim + tokens), 1.5) as tf.Tensor2D;
+    const dOutput = tf.randomNormal([batch * tokens, heads * headDim], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const reference = referenceAttention(qkv, rope, geometry);
+    const referenceGradient = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(referenceAttention(x as tf.Tensor2D, rope, geometry).output, dOutput)))(qkv);
+    const [expectedOutput, expectedGradient] = await Promise.all([reference.output.data(), referenceGradient.data()]);
+    const tried: string[] = [];
+    for (const [index, keyBlock] of KEY_BLOCK_TILES.entries()) {
+      const keyTile = KEY_TILES[index % KEY_TILES.length];
+      const flash = flashAttentionForward(qkv, rope, geometry, true, { keyTile });
+      const dQkv = flashAttentionBackward(qkv, rope, flash.output, flash.logSumExp!, dOutput, geometry, { keyTile, keyBlock });
+      const [output, gradient] = await Promise.all([flash.output.data(), dQkv.data()]);
+      const tiles = `keyTile ${keyTile}, keyBlock ${JSON.stringify(keyBlock)}`;
+      expect(relativeError(output, expectedOutput), tiles).toBeLessThan(2e-6);
+      expect(relativeError(gradient, expectedGradient), tiles).toBeLessThan(5e-6);
+      tried.push(tiles);
+      tf.dispose([flash.output, flash.logSumExp!, dQkv]);
+    }
+    expect(tried).toHaveLength(6);
+    tf.dispose([reference.output, reference.logSumExp, referenceGradient, qkv, dOutput, rope.cos, rope.sin]);
+  });
+
+  it('refuses forced tiles that are not a tiling or do not fit the device', () => {
+    const rope = ropeTables({ textLength: 1, gridHeight: 2, gridWidth: 2, headDim: 128 });
+    const qkv = tf.zeros([5, 3 * 128]) as tf.Tensor2D;
+    const geometry = { batch: 1, heads: 1, tokens: 5, headDim: 128, scale: 1 };
+    expect(() => flashAttentionForward(qkv, rope, geometry, false, { keyTile: 12 })).toThrow('DitFlashAttentionForward: keyTile must be one of 32, 16, 8, 4, got 12');
+    const flash = flashAttentionForward(qkv, rope, geometry, true);
+    const dOutput = tf.zeros([5, 128]) as tf.Tensor2D;
+    // 2 x 16 keys and 4 x 4 queries of head dim 128 need 53376 bytes: more than lavapipe's 32 KiB (and WebGPU's 16 KiB minimum).
+    expect(() => flashAttentionBackward(qkv, rope, flash.output, flash.logSumExp!, dOutput, geometry, { keyBlock: { keysPerThread: 2, queriesPerThread: 4 } })).toThrow(
+      /DitFlashAttentionBackward: keyBlock \{"keysPerThread":2,"queriesPerThread":4\} at head dim 128 needs 53376 bytes of workgroup storage, the device has \d+/,
+    );
+    tf.dispose([qkv, dOutput, flash.output, flash.logSumExp!, rope.cos, rope.sin]);
   });
 
   it('says where it applies and rejects operands of the wrong shape', () => {

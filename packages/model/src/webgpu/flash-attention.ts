@@ -1,12 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RopeTables } from '../rope.js';
 import { keyTileSize } from './attention-wgsl.js';
-import { backwardTiles, flashAttentionBackwardKernel } from './flash-attention-backward.js';
+import { backwardTiles, flashAttentionBackwardKernel, type KeyBlockTiles } from './flash-attention-backward.js';
 import { flashAttentionForwardKernel, type AttentionGeometry } from './flash-attention-forward.js';
 import { currentWebgpuBackend, runWebgpuKernel, workgroupStorageBytes } from './program.js';
 import { webgpuKernelEnabled } from './switches.js';
 
 export type { AttentionGeometry } from './flash-attention-forward.js';
+export type { KeyBlockTiles } from './flash-attention-backward.js';
+
+/** Tile sizes of the kernels, chosen from the device's workgroup storage unless given (tests run every size on one device). */
+export interface FlashAttentionTiles {
+  /** Keys per shared-memory tile of the forward and dQ programs: 32, 16, 8 or 4. */
+  keyTile?: number;
+  /** Keys (x16) and queries (x4) per thread of the dK/dV program. */
+  keyBlock?: KeyBlockTiles;
+}
 
 /** Largest head dim the kernels keep in registers (q, the accumulators) without spilling badly. */
 const MAX_HEAD_DIM = 128;
@@ -69,10 +78,10 @@ export interface FlashAttentionResult {
  * multiplied by `scale`, exactly as qkvToHeads + attentionForward + headsToRows compute it.
  * `withStats` also returns the log-sum-exp the backward pass needs (training).
  */
-export function flashAttentionForward(qkv: tf.Tensor2D, rope: RopeTables, geometry: AttentionGeometry, withStats: boolean): FlashAttentionResult {
+export function flashAttentionForward(qkv: tf.Tensor2D, rope: RopeTables, geometry: AttentionGeometry, withStats: boolean, tiles: FlashAttentionTiles = {}): FlashAttentionResult {
   checkOperands(qkv, rope, geometry, 'flashAttentionForward');
   const { batch, heads, tokens, headDim, scale } = geometry;
-  const [flat] = runWebgpuKernel(flashAttentionForwardKernel, [qkv, rope.cos, rope.sin], { batch, heads, tokens, headDim, scale, withStats });
+  const [flat] = runWebgpuKernel(flashAttentionForwardKernel, [qkv, rope.cos, rope.sin], { batch, heads, tokens, headDim, scale, withStats, keyTile: tiles.keyTile });
   const rows = batch * tokens;
   const width = heads * headDim;
   if (!withStats) {
@@ -96,7 +105,7 @@ export function flashAttentionForward(qkv: tf.Tensor2D, rope: RopeTables, geomet
  * transposed on the way out, so the result is the gradient of the raw qkv rows.
  */
 export function flashAttentionBackward(
-  qkv: tf.Tensor2D, rope: RopeTables, output: tf.Tensor2D, logSumExp: tf.Tensor2D, dOutput: tf.Tensor2D, geometry: AttentionGeometry,
+  qkv: tf.Tensor2D, rope: RopeTables, output: tf.Tensor2D, logSumExp: tf.Tensor2D, dOutput: tf.Tensor2D, geometry: AttentionGeometry, tiles: FlashAttentionTiles = {},
 ): tf.Tensor2D {
   checkOperands(qkv, rope, geometry, 'flashAttentionBackward');
   const { batch, heads, tokens, headDim, scale } = geometry;
@@ -107,6 +116,6 @@ export function flashAttentionBackward(
       throw new Error(`flashAttentionBackward: ${name} must be [${shape.join(', ')}], found [${tensor.shape.join(', ')}]`);
     }
   }
-  const [dQkv] = runWebgpuKernel(flashAttentionBackwardKernel, [qkv, rope.cos, rope.sin, output, logSumExp, dOutput], { batch, heads, tokens, headDim, scale });
+  const [dQkv] = runWebgpuKernel(flashAttentionBackwardKernel, [qkv, rope.cos, rope.sin, output, logSumExp, dOutput], { batch, heads, tokens, headDim, scale, ...tiles });
   return dQkv as tf.Tensor2D;
 }

@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
 /**
- * The PyTorch-parity tests of model, flow, samplers and train, and exact resume, which `pnpm test`
- * runs a second time on tfjs' WebGPU backend (lavapipe, a software Vulkan, in CI). Keep them
- * tiny: lavapipe runs shaders on the CPU.
+ * The PyTorch-parity tests of model, flow, samplers and train, exact resume, and the encoders and
+ * pipeline that sampling runs (AutoencoderKL against diffusers, T5Gemma 2 against transformers),
+ * which `pnpm test` runs a second time on tfjs' WebGPU backend (lavapipe, a software Vulkan, in
+ * CI). Keep them tiny: lavapipe runs shaders on the CPU.
  */
 export const WEBGPU_TEST_FILES = [
   'packages/model/src/parity.test.ts',
@@ -16,6 +17,12 @@ export const WEBGPU_TEST_FILES = [
   'packages/train/src/accumulate.test.ts',
   'packages/train/src/trainer.test.ts',
   'packages/train/src/resume.test.ts',
+  'packages/encoders/src/vae/autoencoder-kl.test.ts',
+  'packages/encoders/src/vae/autoencoder-kl-encode.test.ts',
+  'packages/encoders/src/t5gemma/encoder.test.ts',
+  'packages/encoders/src/t5gemma/text-encoder.test.ts',
+  'packages/pipeline/src/pipeline.test.ts',
+  'packages/pipeline/src/from-pretrained.test.ts',
 ];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

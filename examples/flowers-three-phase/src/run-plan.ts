@@ -67,8 +67,12 @@ export interface RunPlan {
   model: { config: DiTConfig; parameters: number };
   optimizer: string;
   memoryBudget: string;
-  /** The trainer's memory plan on a GPU within the budget, with tfjs-node-gpu and with WebGPU (its buffer pool counted), and on this backend. */
-  memory: { gpu: MemoryCheck; webgpu: MemoryCheck; here: MemoryCheck | null };
+  /**
+   * The trainer's memory plan on a GPU within the budget, with tfjs-node-gpu and with WebGPU (its
+   * buffer pool counted), and on this backend when it is neither; `active` is the one of the
+   * backend in use (what its training steps are timed with).
+   */
+  memory: { gpu: MemoryCheck; webgpu: MemoryCheck; here: MemoryCheck | null; active: MemoryCheck };
   time: TimeEstimate | null;
   warnings: string[];
 }
@@ -162,7 +166,8 @@ export function makePlan(options: MakePlanOptions): RunPlan {
   const webgpu = memoryCheck(options, 'webgpu', latentSizes);
   const current = options.backend ?? backendInUse();
   const here = current === 'node-gpu' || current === 'webgpu' ? null : memoryCheck(options, current, latentSizes);
-  const checkpointing = (here?.plan ?? gpu.plan)?.checkpointing ?? false;
+  const active = here ?? (current === 'webgpu' ? webgpu : gpu);
+  const checkpointing = active.plan?.checkpointing ?? false;
 
   let time: TimeEstimate | null = null;
   if (options.stepTiming) {
@@ -204,7 +209,7 @@ export function makePlan(options: MakePlanOptions): RunPlan {
     model: { config: model, parameters: countParameters(model) },
     optimizer: options.optimizer,
     memoryBudget: options.memoryBudget,
-    memory: { gpu, webgpu, here },
+    memory: { gpu, webgpu, here, active },
     time,
     warnings,
   };

@@ -25,7 +25,7 @@ export interface TimeTrainingStepOptions {
 export async function timeTrainingStep(options: TimeTrainingStepOptions): Promise<StepTiming> {
   const populated = options.dataset.perBucket.filter(({ images }) => images > 0);
   const { bucket } = populated.length ? populated.reduce((a, b) => (b.images > a.images ? b : a)) : { bucket: { width: 512, height: 512 } };
-  const memory = options.memory.here?.plan ?? options.memory.gpu.plan;
+  const memory = options.memory.active.plan;
   const measurement = await measureStepTime({
     config: options.model,
     batchSize: options.batchSize,
@@ -36,6 +36,5 @@ export async function timeTrainingStep(options: TimeTrainingStepOptions): Promis
     optimizer: options.optimizer,
     budgetSeconds: options.budgetSeconds,
   });
-  // The plan has no 'here' section on node-gpu (its GPU section is that one).
-  return { backend: options.memory.here?.backend ?? 'node-gpu', measurement, bucket: { width: bucket.width, height: bucket.height } };
+  return { backend: options.memory.active.backend, measurement, bucket: { width: bucket.width, height: bucket.height } };
 }

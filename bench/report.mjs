@@ -150,3 +150,30 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && import.meta.url.endsWi
     console.log(renderTables({ ...record, summary: summarise(record.cases, record.samples) }));
   }
 }
+
+/** The tolerance of the correctness check: the PyTorch-parity tests' bound on wasm and lavapipe. */
+export const PARITY_TOLERANCE = 1e-4;
+
+/**
+ * The correctness check of the GPU measurement (bench/gpu-parity.mjs): per engine, the errors of
+ * the velocity, the input gradient and the worst parameter gradient against PyTorch in float64,
+ * relative to the largest reference value, judged against PARITY_TOLERANCE.
+ */
+export function renderParityTable({ label, results }) {
+  const lines = [];
+  lines.push(`Correctness on this GPU: ${label}; error = max |difference| / max |PyTorch float64 value|, within ${PARITY_TOLERANCE} to pass.`);
+  lines.push('');
+  lines.push('| engine | velocity | input gradient | worst parameter gradient | within tolerance |');
+  lines.push('|---|---|---|---|---|');
+  for (const [engine, result] of Object.entries(results)) {
+    if (result.error) {
+      lines.push(`| ${engine} | - | - | - | not run: ${result.error} |`);
+      continue;
+    }
+    const { velocity, inputGradient, parameterGradient, worstParameter } = result.errors;
+    const pass = Math.max(velocity, inputGradient, parameterGradient) <= PARITY_TOLERANCE;
+    const e = (value) => value.toExponential(1);
+    lines.push(`| ${engine} | ${e(velocity)} | ${e(inputGradient)} | ${e(parameterGradient)} (${worstParameter}) | ${pass ? 'yes' : 'NO'} |`);
+  }
+  return lines.join('\n');
+}

@@ -7,11 +7,12 @@
 //   .gpu-bench/
 //     run.sh             the entry point: bash .gpu-bench/run.sh --out DIR [--scale full|tiny]
 //     node.xz            this machine's Node binary (xz -9), unpacked to a temp folder at run time
-//     app/               esbuild bundles of the orchestrator (main.mjs), bench/run-tfjs.mjs and
-//                        bench/webgpu-memory.mjs with tfjs-core, tfjs-backend-webgpu and @dit/*
+//     app/               esbuild bundles of the orchestrator (main.mjs), bench/run-tfjs.mjs,
+//                        bench/gpu-parity.mjs and bench/webgpu-memory.mjs with tfjs-core,
+//                        tfjs-backend-webgpu and @dit/*
 //     app/node_modules/webgpu/         npm `webgpu` (Dawn for Node) without its prebuilt addons
 //     dawn.node.xz       Dawn's linux-x64 addon (xz -9), put beside it at run time
-//     python/            tools/reference/model_reference.py and bench_model.py (PyTorch side)
+//     python/            tools/reference/model_reference.py, bench_model.py and gpu_parity.py (PyTorch side)
 //     debs/              the Vulkan loader (libvulkan1) and GLVND (libglvnd0) for machines without
 //                        them, unpacked into the temp folder (never into /) when needed
 //     manifest.json      what was packed, from where, with sizes and versions
@@ -58,7 +59,7 @@ mkdirSync(join(out, 'app'), { recursive: true });
 
 // 1. The JavaScript: three entry points sharing one chunk of tfjs and @dit.
 await build({
-  entryPoints: { main: join(here, 'main.mjs'), 'run-tfjs': join(benchDir, 'run-tfjs.mjs'), 'webgpu-memory': join(benchDir, 'webgpu-memory.mjs') },
+  entryPoints: { main: join(here, 'main.mjs'), 'run-tfjs': join(benchDir, 'run-tfjs.mjs'), 'webgpu-memory': join(benchDir, 'webgpu-memory.mjs'), 'gpu-parity': join(benchDir, 'gpu-parity.mjs') },
   outdir: join(out, 'app'),
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -113,7 +114,7 @@ if (!jsOnly) {
 
 // 4. The PyTorch reference.
 mkdirSync(join(out, 'python'));
-for (const file of ['model_reference.py', 'bench_model.py']) copyFileSync(join(root, 'tools/reference', file), join(out, 'python', file));
+for (const file of ['model_reference.py', 'bench_model.py', 'gpu_parity.py']) copyFileSync(join(root, 'tools/reference', file), join(out, 'python', file));
 
 // 5. The Vulkan loader for machines without one (device/README.md: "bring the loaders").
 let debNote = 'kept from the previous build';

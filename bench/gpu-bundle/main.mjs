@@ -8,19 +8,22 @@
 //      (CPU where there is no CUDA: then the ratios are a wiring check, not a GPU comparison)
 //   2. webgpu: @dit on tfjs-webgpu with @dit's WebGPU kernels (DIT_WEBGPU_KERNELS=on), the
 //      engine the goals judge, so it comes before the budget can run short
-//   3. webgpu-generic: the same with tfjs' generic kernels only (DIT_WEBGPU_KERNELS=off)
-//   4. GPU memory on WebGPU (bench/webgpu-memory.mjs): tfjs-webgpu's allocated bytes over AdamW
+//   3. correctness on this GPU (bench/gpu-parity.mjs): the forward and gradients of a 2-block
+//      model of the case's width on WebGPU, @dit's kernels and the generic ones, against PyTorch
+//      in float64 on the CPU (tools/reference/gpu_parity.py)
+//   4. webgpu-generic: the same timings with tfjs' generic kernels only (DIT_WEBGPU_KERNELS=off)
+//   5. GPU memory on WebGPU (bench/webgpu-memory.mjs): tfjs-webgpu's allocated bytes over AdamW
 //      steps against estimateMemory, without gradient checkpointing, then with it
 // Each engine times a training step (forward + MSE + backward, bench/cases.mjs) and a guided
 // sampling run (batched CFG pair + Euler update per step; the first step is the warm-up).
 // Writes OUT/gpu-bench.json (everything) and OUT/gpu-bench.md (the table), prints the table.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caseById, GUIDANCE_SCALE, sampleStepsOf } from '../cases.mjs';
-import { renderGpuTable, summarise } from '../report.mjs';
+import { renderGpuTable, renderParityTable, summarise } from '../report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -106,8 +109,8 @@ if (!torchInfo) {
   }
 }
 
-// 2, 3. WebGPU, @dit's kernels (judged by the goals) then the generic ones.
-for (const [engine, kernels] of [['webgpu', 'on'], ['webgpu-generic', 'off']]) {
+/** Times one WebGPU engine: @dit's kernels on (webgpu) or off (webgpu-generic). */
+function timeWebgpu(engine, kernels) {
   const env = { ...process.env, DIT_WEBGPU_KERNELS: kernels };
   for (const measure of measures) {
     const args = [script('run-tfjs'), '--backend', 'webgpu', '--case', benchCase.id, '--measures', measure];
@@ -116,7 +119,30 @@ for (const [engine, kernels] of [['webgpu', 'on'], ['webgpu-generic', 'off']]) {
   }
 }
 
-// 4. GPU memory on WebGPU against estimateMemory.
+// 2. WebGPU with @dit's kernels: the engine the goals judge.
+timeWebgpu('webgpu', 'on');
+
+// 3. Correctness on this GPU: a 2-block model of the case's width, against PyTorch in float64.
+const parityCase = scale === 'full'
+  ? { config: { in_channels: 4, patch_size: 2, hidden_size: 1024, depth: 2, num_heads: 16, text_embed_dim: 1152, text_length: 256 }, batch: 2, height: 32, width: 32 }
+  : { config: { in_channels: 4, patch_size: 2, hidden_size: 64, depth: 2, num_heads: 4, text_embed_dim: 48, text_length: 16 }, batch: 2, height: 8, width: 8 };
+const parityLabel = `forward and gradients of sum(v * w) of a ${parityCase.config.depth}-block model, hidden ${parityCase.config.hidden_size}, ${parityCase.config.num_heads} heads, ` +
+  `${parityCase.height}x${parityCase.width} latents + ${parityCase.config.text_length} text tokens, batch ${parityCase.batch}, random weights`;
+const parityDir = mkdtempSync(join(tmpdir(), 'dit-gpu-parity-'));
+record.parity = { label: parityLabel, results: {} };
+const parityReference = torchInfo ? runJson('parity reference (PyTorch float64)', python, [join(pythonDir, 'gpu_parity.py'), JSON.stringify({ ...parityCase, out: parityDir })], { limitSeconds: 120 }) : { error: 'no PyTorch' };
+for (const [engine, kernels] of [['webgpu', 'on'], ['webgpu-generic', 'off']]) {
+  record.parity.results[engine] = parityReference.error
+    ? { error: parityReference.error }
+    : runJson(`parity ${engine}`, process.execPath, [script('gpu-parity'), '--backend', 'webgpu', '--dir', parityDir], { env: { ...process.env, DIT_WEBGPU_KERNELS: kernels }, limitSeconds: 90 });
+  if (record.parity.results[engine].error) record.errors.push(record.parity.results[engine].error);
+}
+rmSync(parityDir, { recursive: true, force: true });
+
+// 4. WebGPU with tfjs' generic kernels only: what @dit's kernels gain.
+timeWebgpu('webgpu-generic', 'off');
+
+// 5. GPU memory on WebGPU against estimateMemory.
 for (const checkpointing of [false, true]) {
   const args = [script('webgpu-memory'), '--case', benchCase.id, ...(checkpointing ? ['--checkpointing'] : [])];
   const output = runJson(`memory${checkpointing ? ' (checkpointing)' : ''}`, process.execPath, args, { env: { ...process.env, DIT_WEBGPU_KERNELS: 'on' }, limitSeconds: scale === 'full' ? 90 : 240 });
@@ -157,6 +183,8 @@ if (record.memory.length > 0) {
     lines.push(`| ${m.checkpointing ? 'on' : 'off'} | ${gib(m.peakTensorBytes)} | ${gib(m.peakAllocatedBytes)} | ${gib(m.estimate.totalBytes)} | ${gib(m.estimate.deviceBytes)} | ${m.allocatedOverDeviceEstimate.toFixed(2)} | ${m.impliedPoolFactor.toFixed(2)} |`);
   }
 }
+lines.push('');
+lines.push(renderParityTable(record.parity));
 lines.push('');
 lines.push(`- ${benchCase.id}: ${benchCase.label}; guided sampling: ${sampleStepsOf(benchCase)} Euler steps, CFG ${GUIDANCE_SCALE}, the first step left out`);
 lines.push(`- GPU: ${record.nvidiaSmi}; Vulkan loader: ${record.loader}; ${(Date.now() - started) / 1000 | 0} s of the ${budgetSeconds} s budget`);

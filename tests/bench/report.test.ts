@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ES modules of the private bench package, without type declarations
 import { caseById } from '../../bench/cases.mjs';
 // @ts-expect-error: as above
-import { renderGpuTable, summarise } from '../../bench/report.mjs';
+import { PARITY_TOLERANCE, renderGpuTable, renderParityTable, summarise } from '../../bench/report.mjs';
 
 /** Samples as bench.mjs and the GPU measurement keep them: wall times per repetition, step times per sampling run. */
 const runs = (trainMs: number, stepMs: number) => ({
@@ -40,5 +40,19 @@ describe('the GPU table of pnpm bench and the GPU measurement', () => {
       expect(table).toMatch(/Not a GPU comparison .*: the goals are not judged/);
       expect(table).not.toMatch(/\| (met|not met) \|/);
     }
+  });
+});
+
+describe('the correctness check of the GPU measurement', () => {
+  it('judges each engine by its largest error against PyTorch float64, and says which did not run', () => {
+    const errors = (velocity: number, inputGradient: number, parameterGradient: number) => ({ errors: { velocity, inputGradient, parameterGradient, worstParameter: 'blocks.0.mlp.0.weight' } });
+    const table = renderParityTable({
+      label: 'a 2-block model',
+      results: { webgpu: errors(1.1e-6, 1.3e-6, 7.6e-6), 'webgpu-generic': errors(1e-6, 2 * PARITY_TOLERANCE, 1e-6), other: { error: 'parity other: stopped at its 90 s limit' } },
+    });
+    expect(table).toContain(`Correctness on this GPU: a 2-block model; error = max |difference| / max |PyTorch float64 value|, within ${PARITY_TOLERANCE} to pass.`);
+    expect(table).toContain('| webgpu | 1.1e-6 | 1.3e-6 | 7.6e-6 (blocks.0.mlp.0.weight) | yes |');
+    expect(table).toContain('| webgpu-generic | 1.0e-6 | 2.0e-4 | 1.0e-6 (blocks.0.mlp.0.weight) | NO |');
+    expect(table).toContain('| other | - | - | - | not run: parity other: stopped at its 90 s limit |');
   });
 });

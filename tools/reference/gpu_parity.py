@@ -12,7 +12,6 @@ float32 weights, so a comparison measures the float32 engine's error alone. Prin
 """
 import ctypes
 import json
-import math
 import pathlib
 import sys
 import time
@@ -22,7 +21,7 @@ import struct
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from model_reference import SingleStreamDiTV2  # noqa: E402
+from model_reference import SingleStreamDiTV2, randomize  # noqa: E402
 
 GRAD_NAMES = [
     "x_embedder.weight", "text_embedder.bias", "t_embedder.0.weight", "t_embedder.2.bias",
@@ -52,17 +51,6 @@ def save_file(tensors, path, metadata=None):
         file.write(encoded)
         for chunk in chunks:
             file.write(chunk)
-
-
-def randomize(model, generator):
-    """Non-zero weights everywhere, scaled so activations stay O(1) through the blocks (as model_fixtures.py)."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            fan_in = p.shape[1] if p.dim() == 2 else 16
-            std = 1.0 / math.sqrt(fan_in)
-            if "adaLN_modulation" in name:
-                std *= 0.5
-            p.copy_(torch.randn(p.shape, generator=generator) * std)
 
 
 def main():

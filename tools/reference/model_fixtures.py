@@ -11,7 +11,6 @@ Outputs in packages/model/fixtures/:
   torch-state-dict.json                          state-dict names, shapes, parameter counts
 """
 import json
-import math
 import pathlib
 import sys
 
@@ -19,7 +18,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from model_reference import SingleStreamDiTV2  # noqa: E402
+from model_reference import SingleStreamDiTV2, randomize  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "packages" / "model" / "fixtures"
@@ -37,17 +36,6 @@ GRAD_NAMES = [
 def write_config(folder, config):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({"_class_name": "SingleStreamDiTV2", **config}, indent=2) + "\n")
-
-
-def randomize(model, generator):
-    """Non-zero weights everywhere, scaled so activations stay O(1) through the blocks."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            fan_in = p.shape[1] if p.dim() == 2 else 16
-            std = 1.0 / math.sqrt(fan_in)
-            if "adaLN_modulation" in name:
-                std *= 0.5
-            p.copy_(torch.randn(p.shape, generator=generator) * std)
 
 
 def cases(generator, config):

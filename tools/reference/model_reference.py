@@ -101,3 +101,15 @@ class SingleStreamDiTV2(nn.Module):
             tokens = block(tokens, cond, cos, sin, self.text_length)
         out = self.final_layer(tokens[:, self.text_length:])
         return out.reshape(b, gh, gw, c, p, p).permute(0, 3, 1, 4, 2, 5).reshape(b, c, height, width)
+
+
+def randomize(model, generator):
+    """Non-zero weights everywhere (adaLN and final layer included), scaled so activations stay
+    O(1) through the blocks: the fixtures' and the GPU correctness check's test models."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            fan_in = p.shape[1] if p.dim() == 2 else 16
+            std = 1.0 / math.sqrt(fan_in)
+            if "adaLN_modulation" in name:
+                std *= 0.5
+            p.copy_(torch.randn(p.shape, generator=generator) * std)

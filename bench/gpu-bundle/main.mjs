@@ -131,10 +131,13 @@ const parityLabel = `forward and gradients of sum(v * w) of a ${parityCase.confi
 const parityDir = mkdtempSync(join(tmpdir(), 'dit-gpu-parity-'));
 record.parity = { label: parityLabel, results: {} };
 const parityReference = torchInfo ? runJson('parity reference (PyTorch float64)', python, [join(pythonDir, 'gpu_parity.py'), JSON.stringify({ ...parityCase, out: parityDir })], { limitSeconds: 120 }) : { error: 'no PyTorch' };
+if (parityReference.error) record.errors.push(parityReference.error);
 for (const [engine, kernels] of [['webgpu', 'on'], ['webgpu-generic', 'off']]) {
-  record.parity.results[engine] = parityReference.error
-    ? { error: parityReference.error }
-    : runJson(`parity ${engine}`, process.execPath, [script('gpu-parity'), '--backend', 'webgpu', '--dir', parityDir], { env: { ...process.env, DIT_WEBGPU_KERNELS: kernels }, limitSeconds: 90 });
+  if (parityReference.error) {
+    record.parity.results[engine] = { error: parityReference.error };
+    continue;
+  }
+  record.parity.results[engine] = runJson(`parity ${engine}`, process.execPath, [script('gpu-parity'), '--backend', 'webgpu', '--dir', parityDir], { env: { ...process.env, DIT_WEBGPU_KERNELS: kernels }, limitSeconds: 90 });
   if (record.parity.results[engine].error) record.errors.push(record.parity.results[engine].error);
 }
 rmSync(parityDir, { recursive: true, force: true });

@@ -54,7 +54,9 @@ log "unpacked Node $("$WORK/node" --version) and Dawn in $(( $(date +%s) - start
 # libvulkan1 and libglvnd0 (NVIDIA's Vulkan driver links libGLdispatch) go into the temp folder,
 # found through LD_LIBRARY_PATH: nothing is written outside it.
 LOADER=system
-system_has() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$1"; }
+# grep reads the whole list: with pipefail, grep -q's early exit would fail the pipeline now and
+# then (SIGPIPE to ldconfig) and the system's loader would be missed.
+system_has() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep "$1" >/dev/null; }
 if [ $SHIPPED_LOADER = 1 ] || ! system_has 'libvulkan\.so\.1'; then
   LOADER="shipped"
   found=0

@@ -2,7 +2,8 @@
 // reference (tools/reference/bench_model.py, which receives them as JSON) and the report.
 //
 // Each case is timed three ways:
-//   train   forward + MSE loss + backward for every parameter, batch B (no optimiser step)
+//   train   forward + MSE loss + backward for every parameter + the global gradient norm read
+//           as a number (what clipping reads), batch B (no optimiser step)
 //   forward one forward of the CFG pair, batch 2B (what one guided sampling step evaluates)
 //   sample  30 Euler steps (a case's sampleSteps when set) with CFG 1.5 (batched [uncond; cond]),
 //           batch B, from noise; the median step after the first is the guided sampling step

@@ -14,7 +14,7 @@
 //   4. webgpu-generic: the same timings with tfjs' generic kernels only (DIT_WEBGPU_KERNELS=off)
 //   5. GPU memory on WebGPU (bench/webgpu-memory.mjs): tfjs-webgpu's allocated bytes over AdamW
 //      steps against estimateMemory, without gradient checkpointing, then with it
-// Each engine times a training step (forward + MSE + backward, bench/cases.mjs) and a guided
+// Each engine times a training step (forward + MSE + backward + gradient norm, bench/cases.mjs) and a guided
 // sampling run (batched CFG pair + Euler update per step; the first step is the warm-up).
 // Writes OUT/gpu-bench.json (everything) and OUT/gpu-bench.md (the table), prints the table.
 import { spawnSync } from 'node:child_process';

@@ -15,7 +15,7 @@ reference does what tfjs' float32 kernels do; every timing ends with torch.cuda.
 The model is tools/reference/model_reference.py (the parity reference, explicit softmax attention);
 "sdpa" swaps its attention for torch.nn.functional.scaled_dot_product_attention, PyTorch's fused
 kernel, to show what a tuned PyTorch does. Timings match bench/run-tfjs.mjs: train = forward + MSE
-+ backward for every parameter (no optimiser), forward = one CFG-pair forward (batch 2B) under
++ backward for every parameter + the global gradient norm read as a number (no optimiser), forward = one CFG-pair forward (batch 2B) under
 no_grad, sample = Euler steps with batched CFG.
 """
 import json
@@ -122,6 +122,8 @@ def main():
         model.zero_grad(set_to_none=True)
         loss = (model(x, t, text) - target).square().mean()
         loss.backward()
+        # The global gradient norm, read as a number (what clipping reads), as bench/run-tfjs.mjs ends its step.
+        torch.stack([p.grad.norm() for p in model.parameters()]).norm().item()
 
     def forward_pair():
         with torch.no_grad():

@@ -56,7 +56,7 @@ export function summarise(cases, samples) {
 const fmt = (ms) => (ms === undefined ? '-' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
 
 /** Engines that run on a GPU: their ratios are to torch-cuda, on the same GPU. */
-export const isGpuEngine = (engine) => engine.startsWith('webgpu') || engine === 'torch-cuda' || engine === 'torch-cpu';
+export const isGpuEngine = (engine) => engine.startsWith('webgpu') || engine.startsWith('torch-cuda') || engine === 'torch-cpu';
 
 const gib = (bytes) => (bytes === undefined ? '-' : bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 

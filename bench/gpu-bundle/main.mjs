@@ -14,6 +14,8 @@
 //   4. webgpu-generic: the same timings with tfjs' generic kernels only (DIT_WEBGPU_KERNELS=off)
 //   5. GPU memory on WebGPU (bench/webgpu-memory.mjs): tfjs-webgpu's allocated bytes over AdamW
 //      steps against estimateMemory, without gradient checkpointing, then with it
+//   6. on CUDA, with what budget is left: PyTorch with F.scaled_dot_product_attention
+//      (torch-cuda-sdpa), for context; the goals are judged against the reference model
 // Each engine times a training step (forward + MSE + backward + gradient norm, bench/cases.mjs) and a guided
 // sampling run (batched CFG pair + Euler update per step; the first step is the warm-up).
 // Writes OUT/gpu-bench.json (everything) and OUT/gpu-bench.md (the table), prints the table.
@@ -103,9 +105,14 @@ if (!torchInfo) {
   record.errors.push(`PyTorch: '${python}' cannot import torch: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`);
 } else {
   if (device === 'cpu') log('PyTorch has no CUDA here: the reference runs on the CPU, and the ratios are a wiring check only');
+  timeTorch(reference, 'reference');
+}
+
+/** Times the PyTorch reference model: its explicit softmax attention ('reference'), or F.scaled_dot_product_attention ('sdpa'). */
+function timeTorch(engine, attention) {
   for (const measure of measures) {
-    const request = { case: benchCase, measures: [measure], threads: Math.min(16, cpus().length), steps: sampleStepsOf(benchCase), guidance: GUIDANCE_SCALE, attention: 'reference', device, reps: reps[measure] ?? 1 };
-    keep(reference, runJson(`${reference} ${measure}`, python, [join(pythonDir, 'bench_model.py'), JSON.stringify(request)], { limitSeconds: scale === 'full' ? 90 : 120 }));
+    const request = { case: benchCase, measures: [measure], threads: Math.min(16, cpus().length), steps: sampleStepsOf(benchCase), guidance: GUIDANCE_SCALE, attention, device, reps: reps[measure] ?? 1 };
+    keep(engine, runJson(`${engine} ${measure}`, python, [join(pythonDir, 'bench_model.py'), JSON.stringify(request)], { limitSeconds: scale === 'full' ? 90 : 120 }));
   }
 }
 
@@ -153,6 +160,10 @@ for (const checkpointing of [false, true]) {
   else record.memory.push(output);
 }
 
+// 6. For context, with what budget is left: PyTorch with its fused attention (the goals are
+// judged against the reference model, as issue #13 states them).
+if (device === 'cuda') timeTorch('torch-cuda-sdpa', 'sdpa');
+
 // The report.
 const adapter = Object.values(record.engines).find((e) => e.gpu?.adapter)?.gpu.adapter;
 const machine = {
@@ -189,6 +200,7 @@ if (record.memory.length > 0) {
 lines.push('');
 lines.push(renderParityTable(record.parity));
 lines.push('');
+if (summary[benchCase.id]?.['torch-cuda-sdpa']) lines.push('- torch-cuda-sdpa: the same PyTorch model with F.scaled_dot_product_attention, its fused attention, for context; the goals are judged against torch-cuda, the reference model with explicit softmax attention, as issue #13 states them');
 lines.push(`- ${benchCase.id}: ${benchCase.label}; guided sampling: ${sampleStepsOf(benchCase)} Euler steps, CFG ${GUIDANCE_SCALE}, the first step left out`);
 lines.push(`- GPU: ${record.nvidiaSmi}; Vulkan loader: ${record.loader}; ${(Date.now() - started) / 1000 | 0} s of the ${budgetSeconds} s budget`);
 for (const error of record.errors) lines.push(`- error: ${error}`);

@@ -12,7 +12,7 @@ const runs = (trainMs: number, stepMs: number) => ({
 
 describe('the GPU table of pnpm bench and the GPU measurement', () => {
   const benchCase = caseById('original8');
-  const samples = { original8: { 'torch-cuda': runs(100, 20), 'webgpu-generic': runs(300, 40), webgpu: runs(180, 25) } };
+  const samples = { original8: { 'torch-cuda': runs(100, 20), 'webgpu-generic': runs(300, 40), webgpu: runs(180, 25), 'torch-cuda-sdpa': runs(60, 12) } };
   const summary = summarise([benchCase], samples);
 
   it('takes ratios to PyTorch CUDA on the same GPU: training by step time, sampling by its median step after the first', () => {
@@ -29,6 +29,8 @@ describe('the GPU table of pnpm bench and the GPU measurement', () => {
     expect(table).toContain('float32 with TF32 off');
     expect(table).toContain('| original8 | webgpu | 180.0 ms (x1.80) | met | - | 25.0 ms (x1.25) | met | 14.00 GiB |');
     expect(table).toContain('| original8 | webgpu-generic | 300.0 ms (x3.00) | not met | - | 40.0 ms (x2.00) | not met | - |');
+    // PyTorch with its fused attention: shown for context, never judged.
+    expect(table).toContain('| original8 | torch-cuda-sdpa | 60.0 ms (x0.60) |  | - | 12.0 ms (x0.60) |  | - |');
   });
 
   it('judges nothing on a software adapter or against PyTorch on the CPU: a wiring check', () => {

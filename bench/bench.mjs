@@ -72,9 +72,9 @@ function engineList() {
   const names = (args.engines ?? (args.gpu ? 'webgpu,webgpu-generic,torch-cuda' : 'wasm-1,wasm-2,node-1,node-2,cpu,torch,torch-1')).split(',');
   const engines = [];
   for (const name of names) {
-    if (name === 'torch-cuda') {
+    if (name === 'torch-cuda' || name === 'torch-cuda-sdpa') {
       if (torchSkipped) continue;
-      engines.push({ name, kind: 'torch', threads: torchThreads, attention: 'reference', device: 'cuda', gpuEngine: true });
+      engines.push({ name, kind: 'torch', threads: torchThreads, attention: name === 'torch-cuda' ? 'reference' : 'sdpa', device: 'cuda', gpuEngine: true });
     } else if (name.startsWith('torch')) {
       if (torchSkipped) continue;
       const threads = name === 'torch-1' ? 1 : torchThreads;
@@ -95,7 +95,7 @@ function engineList() {
       engines.push({ name, kind: 'tfjs', backend: 'cpu', threads: 1, onlyCpuCases: true, skipMeasures: ['sample'] });
     } else {
       const match = /^wasm-(\d+)$/.exec(name);
-      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, node-1, node-2, cpu, torch, torch-sdpa, torch-1, webgpu, webgpu-generic, torch-cuda)`);
+      if (!match) throw new Error(`unknown engine '${name}' (wasm-1, wasm-2, node-1, node-2, cpu, torch, torch-sdpa, torch-1, webgpu, webgpu-generic, torch-cuda, torch-cuda-sdpa)`);
       engines.push({ name, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]) });
       if (args.baseline) engines.push({ name: `${name} (baseline)`, kind: 'tfjs', backend: 'wasm', threads: Number(match[1]), model: resolve(args.baseline) });
     }

@@ -5,7 +5,7 @@ import { PIPELINE_FILE } from '@dit/pipeline';
 import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointState, scanCheckpoints, trainedLatentNorm, type TrainedLatentNorm } from '@dit/train';
 import { CliError, EXIT } from '../errors.js';
 import { foreignFileNote } from '../foreign-files.js';
-import { readRunRecord, RUN_FILE } from './run-record.js';
+import { readRunRecord } from './run-record.js';
 
 /** Which weights of a training checkpoint to sample with. */
 export type CheckpointWeights = 'ema' | 'model';
@@ -26,10 +26,10 @@ export interface SampleSource {
    */
   latentNorm: (TrainedLatentNorm & { from: string }) | null;
   /**
-   * For a checkpoint of a `dit train` run: the encoders its run.json names (`from` names the
-   * file), so that sampling a checkpoint needs no encoder flags; null elsewhere.
+   * For a checkpoint of a `dit train` run: the encoders its run.json names, so that sampling a
+   * checkpoint needs no encoder flags; null elsewhere.
    */
-  parts: { textEncoder: string; autoencoder: string; from: string } | null;
+  parts: { textEncoder: string; autoencoder: string } | null;
 }
 
 /** The encoders of the run a checkpoint `<run>/checkpoints/<name>` belongs to, from `<run>/run.json`. */
@@ -38,7 +38,7 @@ async function partsFromRun(checkpoint: string): Promise<SampleSource['parts']> 
   if (basename(folder) !== 'checkpoints') return null;
   const runDir = dirname(folder);
   const record = await readRunRecord(runDir);
-  return record ? { textEncoder: record.textEncoder, autoencoder: record.vae, from: join(runDir, RUN_FILE) } : null;
+  return record ? { textEncoder: record.textEncoder, autoencoder: record.vae } : null;
 }
 
 /**

@@ -3,7 +3,10 @@
 // PyTorch in float64 (tools/reference/gpu_parity.py wrote the model and the expected values).
 //
 //   python tools/reference/gpu_parity.py '{"config": ..., "out": "DIR", ...}'
-//   DIT_WEBGPU_KERNELS=on node bench/gpu-parity.mjs --backend webgpu --dir DIR
+//   DIT_WEBGPU_KERNELS=on node bench/gpu-parity.mjs --backend webgpu --reference DIR
+//
+// (Not `--dir`: tfjs-node's node-pre-gyp reads process.argv, takes `--dir` for its `--directory`
+// and then fails to find its own package.json, so `--backend node` could not start.)
 //
 // Prints one JSON line: the backend, the adapter and kernel switches on webgpu, and the errors
 // relative to the largest reference value: velocity, input gradient, and the worst of the
@@ -15,8 +18,8 @@ import * as ditModel from '@dit/model';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
-const dir = option('dir');
-if (!dir) throw new Error('gpu-parity: --dir DIR (the folder tools/reference/gpu_parity.py wrote) is required');
+const dir = option('reference');
+if (!dir) throw new Error('gpu-parity: --reference DIR (the folder tools/reference/gpu_parity.py wrote) is required');
 const choice = await selectBackend({ force: option('backend', 'webgpu') });
 
 /** max |actual - expected| / max |expected|. */

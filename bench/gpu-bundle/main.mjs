@@ -144,7 +144,7 @@ for (const [engine, kernels] of [['webgpu', 'on'], ['webgpu-generic', 'off']]) {
     record.parity.results[engine] = { error: parityReference.error };
     continue;
   }
-  record.parity.results[engine] = runJson(`parity ${engine}`, process.execPath, [script('gpu-parity'), '--backend', 'webgpu', '--dir', parityDir], { env: { ...process.env, DIT_WEBGPU_KERNELS: kernels }, limitSeconds: 90 });
+  record.parity.results[engine] = runJson(`parity ${engine}`, process.execPath, [script('gpu-parity'), '--backend', 'webgpu', '--reference', parityDir], { env: { ...process.env, DIT_WEBGPU_KERNELS: kernels }, limitSeconds: 90 });
   if (record.parity.results[engine].error) record.errors.push(record.parity.results[engine].error);
 }
 rmSync(parityDir, { recursive: true, force: true });
